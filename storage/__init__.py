@@ -1,0 +1,52 @@
+"""Muse's memory: history, themes, jams and jobs in SQLite, plus content-addressed files.
+
+Usage::
+
+    async with open_database(database_path(data_dir())) as db:
+        piece = await db.compositions.add(NewComposition(owner_id=..., prompt=..., request={...}))
+        page = await db.compositions.history_for_user(owner_id)
+
+`storage` never imports `composer` or `bot`; requests and theme specs are plain dicts.
+"""
+
+from storage.artifacts import Artifact, ArtifactStore, PruneReport
+from storage.db import Database, connect, open_database
+from storage.errors import (
+    ArtifactError,
+    BusyError,
+    ConflictError,
+    InvalidStateError,
+    InvalidValueError,
+    MigrationError,
+    NotFoundError,
+    SchemaTooNewError,
+    StorageError,
+)
+from storage.migrations import latest_version
+from storage.models import (
+    Composition,
+    Guild,
+    JamEntry,
+    JamRound,
+    JamSchedule,
+    Job,
+    JobStatus,
+    NewComposition,
+    NewJob,
+    NewTheme,
+    Page,
+    StoredFile,
+    Theme,
+    User,
+    Visibility,
+)
+from storage.paths import artifacts_dir, data_dir, database_path
+
+__all__ = [
+    "Artifact", "ArtifactError", "ArtifactStore", "BusyError", "Composition", "ConflictError",
+    "Database", "Guild", "InvalidStateError", "InvalidValueError", "JamEntry", "JamRound",
+    "JamSchedule", "Job", "JobStatus", "MigrationError", "NewComposition", "NewJob", "NewTheme",
+    "NotFoundError", "Page", "PruneReport", "SchemaTooNewError", "StorageError", "StoredFile",
+    "Theme", "User", "Visibility", "artifacts_dir", "connect", "data_dir", "database_path",
+    "latest_version", "open_database",
+]

@@ -1,0 +1,27 @@
+"""Where Muse keeps its database and generated files: MUSE_DATA_DIR, read at call time."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+DEFAULT_DATA_DIR = "./data"
+DB_FILENAME = "muse.sqlite3"
+ARTIFACTS_DIRNAME = "artifacts"
+
+
+def data_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """The data directory, created if missing (so a fresh checkout just works)."""
+    env = os.environ if environ is None else environ
+    path = Path(env.get("MUSE_DATA_DIR") or DEFAULT_DATA_DIR).expanduser()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def database_path(root: Path) -> Path:
+    return root / DB_FILENAME
+
+
+def artifacts_dir(root: Path) -> Path:
+    return root / ARTIFACTS_DIRNAME
