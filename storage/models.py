@@ -70,11 +70,14 @@ class NewComposition:
     checkpoint: str | None = None
     engine_version: str | None = None
     description: str = ""
-    files: tuple[StoredFile, ...] = ()
+    files: tuple[StoredFile, ...] = ()  # read back sorted by kind
     timings_s: dict[str, float] = field(default_factory=dict)
     guild_id: int | None = None
     channel_id: int | None = None
     parent_id: int | None = None  # the piece this one remixes or varies
+
+    def file(self, kind: str) -> StoredFile | None:
+        return next((f for f in self.files if f.kind == kind), None)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -1,0 +1,50 @@
+"""Fixtures for storage tests: a real SQLite file in tmp_path, never a mock."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from storage import Database, NewComposition, StoredFile, open_database
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "data" / "muse.sqlite3"
+
+
+@pytest.fixture
+async def db(db_path: Path) -> AsyncIterator[Database]:
+    async with open_database(db_path) as database:
+        yield database
+
+
+def piece(owner_id: int = 1, prompt: str = "happy birthday", **overrides: object) -> NewComposition:
+    """A plausible composition; the request dict is opaque to storage."""
+    fields: dict[str, object] = dict(
+        owner_id=owner_id,
+        prompt=prompt,
+        request={"prompt": prompt, "theme": "birthday", "voice": "male", "tempo": 120, "key": "F major"},
+        seed=1234,
+        engine="model",
+        checkpoint="muse-5m-v1",
+        engine_version="0.1.0",
+        description="A cheerful waltz in F major",
+        files=(
+            StoredFile("midi", "artifacts/ab/" + "ab" * 32 + ".mid", "ab" * 32, 1024),
+            StoredFile("audio", "artifacts/cd/" + "cd" * 32 + ".mp3", "cd" * 32, 200_000),
+        ),
+        timings_s={"understand": 0.01, "compose": 0.8, "total": 1.4},
+        guild_id=100,
+        channel_id=200,
+    )
+    fields.update(overrides)
+    return NewComposition(**fields)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def make_piece():  # type: ignore[no-untyped-def]
+    """The `piece` factory, as a fixture so test modules need not import conftest."""
+    return piece
