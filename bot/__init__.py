@@ -1,0 +1,1 @@
+"""Muse's Discord bot and the `muse` command line."""

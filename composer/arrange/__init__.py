@@ -1,0 +1,108 @@
+"""Theme × voice → a multi-track score: lead, harmony, bass, pad and drums, with a real ending."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+
+from composer.arrange.accompaniment import harmony_part, pad_part
+from composer.arrange.bass import bass_part
+from composer.arrange.drums import drum_part
+from composer.arrange.humanize import humanize, swing
+from composer.plan import Plan
+from composer.score import DRUM_CHANNEL, Note, Score, Track, remove_overlaps, transpose
+
+SECTION_DYNAMICS = {"intro": 0.8, "verse": 0.9, "chorus": 1.0, "bridge": 0.88, "ending": 0.95}
+GM_NAMES = {
+    0: "grand piano", 4: "electric piano", 11: "vibraphone", 24: "nylon guitar", 25: "steel guitar",
+    26: "jazz guitar", 29: "overdriven guitar", 30: "distortion guitar", 32: "acoustic bass",
+    33: "finger bass", 34: "picked bass", 35: "fretless bass", 38: "synth bass", 48: "strings",
+    52: "choir", 53: "voice oohs", 56: "trumpet", 60: "french horn", 61: "brass section",
+    71: "clarinet", 73: "flute", 80: "square lead", 81: "saw lead", 88: "new age pad",
+    89: "warm pad", 46: "harp", 12: "marimba", 19: "church organ", 16: "organ", 8: "celesta",
+    10: "music box", 9: "glockenspiel", 42: "cello", 40: "violin", 68: "oboe", 70: "bassoon",
+    57: "trombone", 65: "alto sax", 66: "tenor sax", 95: "sweep pad", 91: "choir pad",
+    92: "bowed pad", 99: "atmosphere", 62: "synth brass", 50: "synth strings", 87: "bass & lead",
+}
+
+
+def instrument_name(program: int) -> str:
+    return GM_NAMES.get(program, f"GM program {program + 1}")
+
+
+def _dynamics(plan: Plan, notes: list[Note]) -> list[Note]:
+    out = []
+    for n in notes:
+        section = plan.section_at(min(int(n.start // plan.bar_quarters), plan.bars - 1))
+        scale = SECTION_DYNAMICS.get(section.name, 1.0)
+        out.append(replace(n, velocity=max(1, min(127, round(n.velocity * scale)))))
+    return out
+
+
+def arrange(plan: Plan, melody: list[Note], seed: int) -> Score:
+    rng = random.Random(seed * 104729 + 3)
+    theme, voice = plan.theme.spec, plan.voice.spec
+    shape = voice.get("arrangement", {})
+    velocity = theme["dynamics"]["velocity"]
+    feel = theme["feel"]
+    swing_amount = feel.get("swing", 0.33 if feel["groove"] in ("swing", "shuffle") else 0.0)
+    human = feel.get("humanize", 0.4)
+    drum_led = shape.get("drum_led", False)
+    harmony_level = shape.get("harmony", 1.0)
+
+    lead_name = "vocals" if plan.voice.sings else "lead"
+    lead_notes = [replace(n, velocity=min(127, round(velocity * 1.05))) for n in melody]
+    if drum_led:  # the melodic line answers the drums sparsely: keep notes on the beats only
+        pulse = plan.meter.pulse_quarters
+        lead_notes = [n for n in lead_notes if abs(n.start / pulse - round(n.start / pulse)) < 1e-6]
+    style = shape.get("accompaniment") or ("pad" if drum_led else theme["accompaniment"]["style"])
+    harmony_program = shape.get("harmony_program", theme["instruments"]["harmony"])
+    tracks = [
+        Track(lead_name, plan.lead_program, 0, lead_notes, bus="lead", instrument=plan.lead_name,
+              volume=110, pan=64, reverb_send=50),
+        Track("harmony", harmony_program, 1,
+              harmony_part(plan, style, theme["accompaniment"].get("octave", 4), round(velocity * 0.72 * harmony_level)),
+              instrument=instrument_name(harmony_program), volume=90, pan=48, reverb_send=60),
+        Track("bass", shape.get("bass_program", theme["instruments"]["bass"]), 2,
+              bass_part(plan, theme["bass"]["style"], theme["bass"].get("octave", 2), round(velocity * 0.85)),
+              instrument=instrument_name(shape.get("bass_program", theme["instruments"]["bass"])),
+              volume=100, pan=64, reverb_send=20),
+    ]
+    pad_program = shape.get("pad_program", theme["instruments"].get("pad"))
+    if pad_program is not None and not drum_led:
+        tracks.append(Track("pad", pad_program, 3, pad_part(plan, round(velocity * 0.45 * harmony_level)),
+                            instrument=instrument_name(pad_program), volume=70, pan=80, reverb_send=80))
+    drums_cfg = theme["drums"]
+    drum_level = drums_cfg.get("level", 1.0) * shape.get("drums", 1.0)
+    if drum_level > 0:
+        tracks.append(Track("drums", 0, DRUM_CHANNEL,
+                            drum_part(plan, velocity, min(1.3, drum_level), drums_cfg.get("fills", True), rng, led=drum_led),
+                            instrument="drum kit", volume=100 if not drum_led else 115, pan=64, reverb_send=30))
+
+    for track in tracks:
+        notes = _dynamics(plan, track.notes)
+        notes = swing(notes, swing_amount)
+        notes = humanize(notes, human, rng, keep_grid=track.is_drums)
+        if not track.is_drums and plan.request.pitch:
+            notes = transpose(notes, plan.request.pitch)
+        track.notes = remove_overlaps(notes)
+
+    sounding_key = plan.key.transposed(plan.request.pitch)
+    return Score(
+        tempo=plan.tempo,
+        numerator=plan.meter.numerator,
+        denominator=plan.meter.denominator,
+        key_name=sounding_key.name,
+        key_sharps=sounding_key.sharps,
+        total_quarters=plan.total_quarters,
+        tracks=tracks,
+        title=_title(plan.request.prompt),
+    )
+
+
+def _title(prompt: str) -> str:
+    words = prompt.split()
+    title = " ".join(words[:8])
+    if len(title) > 60:
+        title = title[:57].rstrip() + "…"
+    return title[:1].upper() + title[1:] if title else "Muse"

@@ -1,0 +1,40 @@
+"""Melody engines: each writes the lead line for a plan. The neural model and the rules share this
+interface, so the pipeline and the arranger never know which one wrote the tune."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from composer.errors import InvalidRequest
+from composer.plan import Plan
+from composer.score import Note
+
+
+@dataclass(frozen=True)
+class EngineInfo:
+    name: str
+    version: str
+    checkpoint: str | None = None
+
+    def to_manifest(self) -> dict[str, str | None]:
+        return {"name": self.name, "checkpoint": self.checkpoint, "version": self.version}
+
+
+class MelodyEngine(Protocol):
+    info: EngineInfo
+
+    def write(self, plans: list[Plan], seeds: list[int]) -> list[list[Note]]:
+        """One melody per plan; batched so a model can serve several requests in one pass."""
+        ...
+
+
+ENGINES = ("rules",)
+
+
+def get_engine(name: str) -> MelodyEngine:
+    if name == "rules":
+        from composer.melody.rules import RulesEngine
+
+        return RulesEngine()
+    raise InvalidRequest(f"unknown engine {name!r}; engines: {', '.join(ENGINES)}")

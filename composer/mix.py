@@ -1,0 +1,80 @@
+"""Buses → one master: per-bus effects (voice colour), reverb from the theme, loudness to -14 LUFS,
+peaks held under -1 dBFS."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from pedalboard import Chorus, Compressor, Delay, Distortion, Gain, HighpassFilter, Limiter, Pedalboard, Reverb
+
+from composer.loudness import integrated_lufs
+from composer.render import SAMPLE_RATE
+
+TARGET_LUFS = -14.0
+PEAK_CEILING_DB = -1.0
+FADE_OUT_S = 0.4
+
+
+@dataclass(frozen=True)
+class MixSettings:
+    lead_effects: dict[str, Any]
+    reverb: float
+    tempo: int
+
+    @property
+    def lead_needs_own_bus(self) -> bool:
+        return any(self.lead_effects.get(k, 0) > 0 for k in ("distortion_db", "chorus", "delay"))
+
+
+def _lead_chain(settings: MixSettings) -> Pedalboard:
+    fx = settings.lead_effects
+    chain = []
+    if fx.get("distortion_db", 0) > 0:
+        chain += [HighpassFilter(cutoff_frequency_hz=90), Distortion(drive_db=fx["distortion_db"]),
+                  Gain(gain_db=-fx["distortion_db"] * 0.5)]
+    if fx.get("chorus", 0) > 0:
+        chain.append(Chorus(rate_hz=0.8, depth=0.25 * fx["chorus"], mix=0.5 * fx["chorus"]))
+    if fx.get("delay", 0) > 0:
+        chain.append(Delay(delay_seconds=0.75 * 60 / settings.tempo, feedback=0.3, mix=0.35 * fx["delay"]))
+    return Pedalboard(chain)
+
+
+def mix(buses: dict[str, np.ndarray], settings: MixSettings, duration_s: float,
+        gains_db: dict[str, float] | None = None) -> np.ndarray:
+    """Sum the buses (float32 stereo), colour, reverberate, normalise; returns (frames, 2) float32."""
+    gains_db = gains_db or {}
+    length = max(len(b) for b in buses.values())
+    master = np.zeros((length, 2), dtype=np.float32)
+    for name, audio in buses.items():
+        if name == "lead" and settings.lead_needs_own_bus:
+            audio = _lead_chain(settings)(audio.T.copy(), SAMPLE_RATE).T
+        gain = 10 ** (gains_db.get(name, 0.0) / 20)
+        master[: len(audio)] += audio[:length] * gain
+    room = max(0.05, min(1.0, settings.reverb))
+    master_chain = Pedalboard([
+        Reverb(room_size=0.3 + 0.6 * room, damping=0.5, wet_level=0.08 + 0.25 * room, dry_level=0.9, width=1.0),
+        Compressor(threshold_db=-18, ratio=2.5, attack_ms=10, release_ms=150),
+    ])
+    master = master_chain(master.T.copy(), SAMPLE_RATE).T
+    end = min(len(master), int((duration_s + 1.0) * SAMPLE_RATE))
+    master = master[:end]
+    fade = min(len(master), int(FADE_OUT_S * SAMPLE_RATE))
+    if fade:
+        master[-fade:] *= np.linspace(1.0, 0.0, fade, dtype=np.float32)[:, None]
+    return normalise(master)
+
+
+def normalise(audio: np.ndarray) -> np.ndarray:
+    loudness = integrated_lufs(audio, SAMPLE_RATE)
+    if not np.isfinite(loudness):
+        return audio.astype(np.float32)
+    audio = audio * 10 ** ((TARGET_LUFS - loudness) / 20)
+    audio = Pedalboard([Limiter(threshold_db=PEAK_CEILING_DB - 0.5, release_ms=80)])(
+        audio.T.astype(np.float32).copy(), SAMPLE_RATE).T
+    ceiling = 10 ** (PEAK_CEILING_DB / 20) * 0.98
+    peak = float(np.max(np.abs(audio))) if audio.size else 0.0
+    if peak > ceiling:  # the limiter's look-ahead can let a sample through; never clip
+        audio = audio * (ceiling / peak)
+    return audio.astype(np.float32)
