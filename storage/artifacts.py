@@ -128,11 +128,11 @@ class ArtifactStore:
     def _store(self, digest: str, size: int, suffix: str, write: Callable[[object], object]) -> Artifact:
         target = self.path_for(digest, suffix)
         try:
-            if target.is_file() and target.stat().st_size == size:
-                os.utime(target)  # mark as recently used for retention
-            else:
+            if not (target.is_file() and target.stat().st_size == size):
                 target.parent.mkdir(parents=True, exist_ok=True)
                 _atomic_write(target, write)
+            now = self._clock()
+            os.utime(target, (now, now))  # mtime is "last used" for retention, on our clock
         except OSError as exc:
             raise ArtifactError(f"cannot write artifact {target}: {exc}") from exc
         return Artifact(digest, target, target.relative_to(self.data_dir).as_posix(), size)
