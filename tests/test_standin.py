@@ -92,6 +92,24 @@ class MiniBot(discord.Client):
             except discord.HTTPException as exc:
                 await interaction.edit_original_response(content=f'too big: {exc.status}')
 
+        @self.tree.command(description='Steps of a long job')
+        async def steps(interaction: discord.Interaction) -> None:
+            await interaction.response.defer()
+            first = await interaction.followup.send('one', wait=True)
+            second = await interaction.followup.send('two', ephemeral=True, wait=True)
+            await second.edit(content='two, edited')
+            await interaction.followup.send(f'ids {first.id} {second.id}')
+
+        @self.tree.command(description='Read an attachment')
+        async def measure(interaction: discord.Interaction, file: discord.Attachment) -> None:
+            data = await file.read()
+            await interaction.response.send_message(f'{file.filename}: {len(data)} bytes, expired={interaction.is_expired()}')
+
+        @self.tree.command(description='Who am I')
+        async def whoami(interaction: discord.Interaction) -> None:
+            admin = interaction.permissions.administrator
+            await interaction.response.send_message(f'{interaction.user.name} admin={admin}', ephemeral=True)
+
     async def on_message(self, message: discord.Message) -> None:
         if message.author == self.user:
             return
@@ -112,7 +130,7 @@ async def test_login_ready_and_sync(standin: StandIn, bot: MiniBot) -> None:
     assert bot.user.id == standin.world.bot.id
     assert bot.application_id == standin.world.application_id
     assert [g.name for g in bot.guilds] == ['Muse Test']
-    assert sorted(await standin.wait_synced()) == ['big', 'compose', 'knock', 'theme']
+    assert sorted(await standin.wait_synced()) == ['big', 'compose', 'knock', 'measure', 'steps', 'theme', 'whoami']
     assert standin.recorder.unhandled == []
 
 
@@ -123,6 +141,16 @@ async def test_a_bot_that_does_not_sync_can_use_registered_commands(standin: Sta
         ix = await standin.slash('compose', prompt='quiet')
         await ix.with_files('piece.mid')
     assert standin.world.command_syncs == []
+
+
+async def test_guild_sync_shadows_global_commands(standin: StandIn, bot: MiniBot) -> None:
+    guild = discord.Object(standin.guild.id)
+    bot.tree.copy_global_to(guild=guild)
+    await bot.tree.sync(guild=guild)
+    assert 'compose' in await standin.wait_synced(guild)
+    ix = await standin.slash('knock')
+    assert ix.payload['data']['guild_id'] == str(standin.guild.id)
+    await ix.ack()
 
 
 async def test_sync_is_refused_like_discord_when_a_command_is_invalid(standin: StandIn, standin_env) -> None:
@@ -179,11 +207,33 @@ async def test_button_click_and_dm_command(standin: StandIn, bot: MiniBot) -> No
     assert answer.content == 'again for bob'
 
 
+async def test_admin_and_member_permissions(standin: StandIn, bot: MiniBot) -> None:
+    carol = standin.add_user('carol', admin=True)
+    answers = [await (await standin.slash('whoami', user=u)).ack() for u in ('owner', 'alice', carol)]
+    assert [a.content for a in answers] == ['owner admin=True', 'alice admin=False', 'carol admin=True']
+
+
 async def test_upload_over_the_interaction_limit_is_refused_with_413(standin: StandIn, bot: MiniBot) -> None:
     ix = await standin.slash('big', size=2048, attachment_size_limit=1024)
     answer = await ix.wait_for(lambda d: d.content.startswith('too big'))
     assert answer.content == 'too big: 413'
     assert [(r.route, r.status, r.code) for r in standin.recorder.rejections] == [('edit_original', 413, 40005)]
+
+
+async def test_followups_after_a_defer(standin: StandIn, bot: MiniBot) -> None:
+    ix = await standin.slash('steps')
+    last = await ix.wait_for(lambda d: d.content.startswith('ids'), kind='followup')
+    first_id, second_id = map(int, last.content.split()[1:])
+    assert first_id == ix.original.id and ix.original.content == 'one'  # the first followup replaced "thinking…"
+    second = standin.world.messages[second_id]
+    assert second.ephemeral and second.content == 'two, edited'
+    assert [d.kind for d in ix.deliveries] == ['callback', 'followup', 'followup', 'edit_followup', 'followup']
+
+
+async def test_attachment_option_is_downloadable_and_age_drives_is_expired(standin: StandIn, bot: MiniBot) -> None:
+    upload = standin.upload('tune.mid', MIDI)
+    ix = await standin.slash('measure', file=upload, age_s=16 * 60)
+    assert (await ix.ack()).content == f'tune.mid: {len(MIDI)} bytes, expired=True'
 
 
 # --- mentions and DMs -----------------------------------------------------------
