@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from pedalboard import Chorus, Compressor, Delay, Distortion, Gain, HighpassFilter, Limiter, Pedalboard, Reverb
+from pedalboard import Chorus, Compressor, Delay, Distortion, Gain, HighpassFilter, Pedalboard, Reverb
+from scipy.ndimage import minimum_filter1d, uniform_filter1d
 
 from composer.loudness import integrated_lufs
 from composer.render import SAMPLE_RATE
@@ -66,15 +67,26 @@ def mix(buses: dict[str, np.ndarray], settings: MixSettings, duration_s: float,
     return normalise(master)
 
 
+def limit(audio: np.ndarray, ceiling: float, lookahead_s: float = 0.003) -> np.ndarray:
+    """Brick-wall peak limiter: a gain curve that is never above what each sample needs,
+    smoothed over a few milliseconds so it does not click."""
+    peaks = np.max(np.abs(audio), axis=1)
+    needed = np.minimum(1.0, ceiling / np.maximum(peaks, 1e-9))
+    if needed.min() >= 1.0:
+        return audio
+    window = max(1, int(lookahead_s * SAMPLE_RATE))
+    gain = minimum_filter1d(needed, size=2 * window + 1, mode="nearest")
+    gain = uniform_filter1d(gain, size=window, mode="nearest")
+    return audio * np.minimum(gain, needed)[:, None]
+
+
 def normalise(audio: np.ndarray) -> np.ndarray:
-    loudness = integrated_lufs(audio, SAMPLE_RATE)
-    if not np.isfinite(loudness):
-        return audio.astype(np.float32)
-    audio = audio * 10 ** ((TARGET_LUFS - loudness) / 20)
-    audio = Pedalboard([Limiter(threshold_db=PEAK_CEILING_DB - 0.5, release_ms=80)])(
-        audio.T.astype(np.float32).copy(), SAMPLE_RATE).T
+    """Gain to -14 LUFS, then limit peaks under -1 dBFS; twice, since limiting lowers loudness a little."""
     ceiling = 10 ** (PEAK_CEILING_DB / 20) * 0.98
-    peak = float(np.max(np.abs(audio))) if audio.size else 0.0
-    if peak > ceiling:  # the limiter's look-ahead can let a sample through; never clip
-        audio = audio * (ceiling / peak)
+    audio = audio.astype(np.float32)
+    for _ in range(2):
+        loudness = integrated_lufs(audio, SAMPLE_RATE)
+        if not np.isfinite(loudness):
+            return audio
+        audio = limit(audio * np.float32(10 ** ((TARGET_LUFS - loudness) / 20)), ceiling)
     return audio.astype(np.float32)

@@ -85,6 +85,8 @@ def arrange(plan: Plan, melody: list[Note], seed: int) -> Score:
         notes = humanize(notes, human, rng, keep_grid=track.is_drums)
         if not track.is_drums and plan.request.pitch:
             notes = transpose(notes, plan.request.pitch)
+        end = plan.total_quarters  # nothing may ring past the last bar line
+        notes = [replace(n, duration=min(n.duration, end - n.start)) for n in notes if n.start < end - 0.01]
         track.notes = remove_overlaps(notes)
 
     sounding_key = plan.key.transposed(plan.request.pitch)

@@ -73,9 +73,15 @@ STYLES: dict[str, Pattern] = {
 }
 
 
+def harmony_center(plan: Plan, octave: int) -> int:
+    """Chords sit around the theme's octave but below the middle of the lead's register."""
+    low, high = plan.voice.spec["lead"]["register"]
+    return max(50, min((octave + 1) * 12 + 4, (low + high) // 2 - 7))
+
+
 def harmony_part(plan: Plan, style: str, octave: int, velocity: int, ending_sustain: bool = True) -> list[Note]:
     pattern = STYLES[style]
-    center = (octave + 1) * 12 + 4
+    center = harmony_center(plan, octave)
     notes: list[Note] = []
     previous: list[int] | None = None
     slot_q, pulse = plan.slot_quarters, plan.meter.pulse_quarters
@@ -100,10 +106,11 @@ def pad_part(plan: Plan, velocity: int) -> list[Note]:
     """Sustained chords, one per bar, for warmth under everything."""
     notes: list[Note] = []
     previous = None
+    center = harmony_center(plan, 4) - 4
     for bar in range(plan.bars):
         start = bar * plan.bar_quarters
         chord = plan.chord_at(start)
-        pitches = voice_chord(chord, 60, previous)
+        pitches = voice_chord(chord, center, previous)
         previous = pitches
         notes += [Note(start, plan.bar_quarters, p, velocity) for p in pitches]
     return notes

@@ -1,0 +1,47 @@
+# Muse: `make demo` composes a piece into ./out, `make test` runs every test.
+# Both install what is missing first (Debian packages, .venv); the second run skips straight to work.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.muse-installed
+SYSTEM_STAMP := $(VENV)/.muse-system
+# torch: the CPU build by default; a CUDA machine can run `make TORCH_SPEC=torch test`.
+TORCH_SPEC ?= torch==2.13.0
+APT_PACKAGES := fluidsynth libfluidsynth3 fluid-soundfont-gm ffmpeg espeak-ng sox
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+PYTEST_ARGS ?=
+
+.PHONY: all setup system demo test bench clean
+
+all: demo
+
+setup: $(STAMP)
+
+# System packages: checked with dpkg, installed only when one is missing.
+system:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	python3 -c "import ensurepip" 2>/dev/null || missing="$$missing python3-venv"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing system packages:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+$(STAMP): pyproject.toml requirements.lock | system
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check "$(TORCH_SPEC)"
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements.lock
+	$(PY) -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@touch $(STAMP)
+
+demo: system $(STAMP)
+	$(VENV)/bin/muse compose "happy birthday" --voice piano --seed 2024 -o out
+	@ls -1 out
+
+test: system $(STAMP)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: system $(STAMP)
+	$(PY) -m bench
+
+clean:
+	rm -rf out .pytest_cache

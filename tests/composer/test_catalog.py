@@ -1,0 +1,79 @@
+"""Theme and voice files: the shipped ones validate; broken ones get a message naming file and field."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from composer.catalog import DATA_DIR, Catalog, load_theme_file, load_voice_file
+from composer.errors import SchemaError
+from composer.schema import validate_theme
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "themes"
+
+
+def test_shipped_catalog_has_the_contract_voices_and_first_themes(catalog):
+    assert set(catalog.voices) == {"female", "male", "metal", "ethnic", "synth", "piano", "drums"}
+    assert {"birthday", "happy", "sad"} <= set(catalog.themes)
+    assert catalog.voice("female").sings and catalog.voice("male").sings
+    assert not catalog.voice("piano").sings
+
+
+@pytest.mark.parametrize("path", sorted((DATA_DIR / "themes").glob("*.json")), ids=lambda p: p.stem)
+def test_every_theme_file_validates(path):
+    assert load_theme_file(path).name == path.stem
+
+
+@pytest.mark.parametrize("path", sorted((DATA_DIR / "voices").glob("*.json")), ids=lambda p: p.stem)
+def test_every_voice_file_validates(path):
+    assert load_voice_file(path).name == path.stem
+
+
+@pytest.mark.parametrize("fixture,message", [
+    ("bad_tempo.json", r"bad_tempo.json: field 'tempo.max' must be a whole number from 30 to 300, got 999"),
+    ("bad_roman.json", r"bad_roman.json: field 'progressions.verse\[0\].chords\[1\]' must be a roman numeral"),
+    ("bad_drum.json", r"bad_drum.json: field 'drums.patterns.4/4.cowbel' is not a drum; allowed: kick, snare"),
+    ("bad_field.json", r"bad_field.json: field 'colour' is not a known field; allowed: schema, name"),
+    ("bad_missing.json", r"bad_missing.json: field 'progressions.chorus' is required"),
+    ("bad_json.json", r"bad_json.json: not valid JSON \(line 3"),
+    ("bad_meter.json", r"bad_meter.json: field 'meters\[0\]' must be a time signature"),
+])
+def test_broken_theme_files_name_file_field_and_allowed(fixture, message):
+    with pytest.raises(SchemaError, match=message):
+        load_theme_file(FIXTURES / fixture)
+
+
+def test_name_must_match_file(tmp_path):
+    spec = json.loads((DATA_DIR / "themes" / "happy.json").read_text())
+    (tmp_path / "joyful.json").write_text(json.dumps(spec))
+    with pytest.raises(SchemaError, match="field 'name' must match the file name"):
+        load_theme_file(tmp_path / "joyful.json")
+
+
+def test_broken_voice_file_is_reported(tmp_path):
+    spec = json.loads((DATA_DIR / "voices" / "piano.json").read_text())
+    spec["lead"]["register"] = [60, 65]
+    (tmp_path / "piano.json").write_text(json.dumps(spec))
+    with pytest.raises(SchemaError, match="piano.json: field 'lead.register' must span at least an octave"):
+        load_voice_file(tmp_path / "piano.json")
+
+
+def test_catalog_from_dir_fails_on_the_first_broken_file(tmp_path):
+    shutil.copytree(DATA_DIR, tmp_path / "data")
+    shutil.copy(FIXTURES / "bad_tempo.json", tmp_path / "data" / "themes" / "bad_tempo.json")
+    with pytest.raises(SchemaError, match="bad_tempo.json"):
+        Catalog.from_dir(tmp_path / "data")
+
+
+def test_custom_theme_joins_one_catalog_only(catalog):
+    spec = json.loads((DATA_DIR / "themes" / "happy.json").read_text())
+    spec["name"] = "my-sunny-day"
+    extended = catalog.with_theme(spec)
+    assert "my-sunny-day" in extended.themes and "my-sunny-day" not in catalog.themes
+    assert not extended.theme("my-sunny-day").builtin
+
+
+def test_theme_spec_round_trips_through_json(catalog):
+    spec = catalog.theme("birthday").spec
+    assert validate_theme(json.loads(json.dumps(spec))) == spec

@@ -1,0 +1,31 @@
+"""Real FluidSynth with the real GM soundfont: audible, not clipping, at about -14 LUFS."""
+
+import numpy as np
+import pytest
+
+from composer.loudness import integrated_lufs
+from composer.mix import TARGET_LUFS
+from composer.render import SAMPLE_RATE
+
+
+def test_sine_loudness_matches_the_bs1770_reference():
+    # ITU-R BS.1770: a 997 Hz sine at -20 dBFS in both channels reads -20 LUFS.
+    t = np.arange(SAMPLE_RATE * 5) / SAMPLE_RATE
+    tone = (10 ** (-20 / 20)) * np.sin(2 * np.pi * 997 * t)
+    stereo = np.stack([tone, tone], axis=1)
+    assert integrated_lufs(stereo, SAMPLE_RATE) == pytest.approx(-20.0, abs=0.1)
+
+
+def test_silence_has_no_loudness():
+    assert integrated_lufs(np.zeros((SAMPLE_RATE, 2)), SAMPLE_RATE) == float("-inf")
+
+
+@pytest.mark.parametrize("voice", ["piano", "metal", "synth"])
+def test_render_is_audible_unclipped_and_normalised(composer, make_request, voice):
+    (composition,) = composer.compose_scores([make_request("happy birthday", voice=voice, length=12)])
+    audio = composer.render(composition)
+    assert audio.ndim == 2 and audio.shape[1] == 2 and audio.dtype == np.float32
+    peak_db = 20 * np.log10(np.max(np.abs(audio)))
+    assert peak_db < -1.0
+    assert integrated_lufs(audio, SAMPLE_RATE) == pytest.approx(TARGET_LUFS, abs=1.5)
+    assert abs(len(audio) / SAMPLE_RATE - composition.score.duration_s) <= 1.5
