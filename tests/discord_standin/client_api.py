@@ -212,6 +212,8 @@ class ClientAPI:
     def fail(self: StandIn, route: str, status: int = 429, *, times: int = 1, retry_after: float = 0.05,
              code: int = 0, interaction: InteractionHandle | None = None) -> Fault:
         """Answer the next ``times`` requests to ``route`` (e.g. ``edit_original``) with ``status``."""
+        if self.route_names and route not in self.route_names:
+            raise ValueError(f'unknown route {route!r}; known: {", ".join(sorted(self.route_names))}')
         return self.faults.add(Fault(route, status, times, retry_after, code,
                                      interaction_id=interaction.id if interaction else None))
 

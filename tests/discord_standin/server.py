@@ -34,6 +34,7 @@ class StandIn(ClientAPI):
         self.hub = Hub(self.world, self.recorder, self.gateway, self.faults, ack_deadline_s=ack_deadline_s)
         self.host, self.port = host, port
         self._runner: web.AppRunner | None = None
+        self.route_names: set[str] = set()  # what fault rules may name
 
     @property
     def token(self) -> str:
@@ -60,7 +61,9 @@ class StandIn(ClientAPI):
 
     async def start(self) -> StandIn:
         app = web.Application(client_max_size=256 * 1024 * 1024)
-        app.add_subapp('/api/v10', build_api(self.hub))
+        api = build_api(self.hub)
+        self.route_names = {r.name for r in api.router.routes() if r.name}
+        app.add_subapp('/api/v10', api)
         app.router.add_get('/gw', self.gateway.handle, name='gateway')
         app.router.add_get('/gw/', self.gateway.handle)
         app.add_routes(cdn_routes(self.hub))
