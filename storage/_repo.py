@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 import aiosqlite
@@ -30,3 +31,13 @@ async def ensure_guild(conn: aiosqlite.Connection, guild_id: int | None, now: fl
         "INSERT INTO guilds (id, created_at, updated_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING",
         (guild_id, now, now),
     )
+
+
+async def fetch_all(conn: aiosqlite.Connection, sql: str, params: Iterable[object] = ()) -> list[aiosqlite.Row]:
+    """Execute and fetch in one hop to aiosqlite's thread (a cursor costs three)."""
+    return list(await conn.execute_fetchall(sql, tuple(params)))
+
+
+async def fetch_one(conn: aiosqlite.Connection, sql: str, params: Iterable[object] = ()) -> aiosqlite.Row | None:
+    rows = await fetch_all(conn, sql, params)
+    return rows[0] if rows else None

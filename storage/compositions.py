@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 import aiosqlite
 
 from storage._codec import dumps, from_ts_required, loads
-from storage._repo import Repo, ensure_guild, ensure_user
+from storage._repo import Repo, ensure_guild, ensure_user, fetch_all, fetch_one
 from storage.models import Composition, NewComposition, Page, StoredFile
 
 MAX_PAGE_SIZE = 100
@@ -86,8 +86,7 @@ class CompositionRepo(Repo):
 
     async def _count(self, column: str, key: int) -> int:
         async with self._db.read() as conn:
-            async with conn.execute(f"SELECT count(*) FROM compositions WHERE {column} = ?", (key,)) as cursor:
-                row = await cursor.fetchone()
+            row = await fetch_one(conn, f"SELECT count(*) FROM compositions WHERE {column} = ?", (key,))
         return int(row[0]) if row else 0
 
 
@@ -111,20 +110,16 @@ async def _insert(conn: aiosqlite.Connection, new: NewComposition, now: float) -
 
 async def _fetch(conn: aiosqlite.Connection, sql: str, params: Iterable[object]) -> list[Composition]:
     """Rows plus their files (one extra query for the whole page)."""
-    async with conn.execute(sql, tuple(params)) as cursor:
-        rows = list(await cursor.fetchall())
+    rows = await fetch_all(conn, sql, params)
     if not rows:
         return []
     ids = [row["id"] for row in rows]
     files: dict[int, list[StoredFile]] = {i: [] for i in ids}
     for start in range(0, len(ids), _CHUNK):  # stay under SQLite's bound-parameter limit
         chunk = ids[start : start + _CHUNK]
-        async with conn.execute(
-            f"SELECT * FROM composition_files WHERE composition_id IN ({_marks(chunk)}) ORDER BY kind",
-            chunk,
-        ) as cursor:
-            for f in await cursor.fetchall():
-                files[f["composition_id"]].append(StoredFile(f["kind"], f["path"], f["sha256"], f["size_bytes"]))
+        sql_files = f"SELECT * FROM composition_files WHERE composition_id IN ({_marks(chunk)}) ORDER BY kind"
+        for f in await fetch_all(conn, sql_files, chunk):
+            files[f["composition_id"]].append(StoredFile(f["kind"], f["path"], f["sha256"], f["size_bytes"]))
     return [_composition(row, tuple(files[row["id"]])) for row in rows]
 
 

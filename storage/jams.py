@@ -11,7 +11,7 @@ from datetime import datetime
 import aiosqlite
 
 from storage._codec import dumps, from_ts, from_ts_required, loads, to_ts
-from storage._repo import Repo, ensure_guild, ensure_user
+from storage._repo import Repo, fetch_all as _all, ensure_guild, ensure_user
 from storage.errors import ConflictError, InvalidStateError, InvalidValueError, NotFoundError
 from storage.models import JamEntry, JamRound, JamSchedule
 
@@ -169,10 +169,6 @@ async def _open_round_or_raise(conn: aiosqlite.Connection, round_id: int) -> Non
     if rows[0]["closed"]:
         raise InvalidStateError("this jam round is closed")
 
-
-async def _all(conn: aiosqlite.Connection, sql: str, params: tuple[object, ...]) -> list[aiosqlite.Row]:
-    async with conn.execute(sql, params) as cursor:
-        return list(await cursor.fetchall())
 
 
 def _schedule(row: aiosqlite.Row) -> JamSchedule:

@@ -12,7 +12,7 @@ from datetime import datetime
 import aiosqlite
 
 from storage._codec import dumps, from_ts, from_ts_required, loads, to_ts
-from storage._repo import Repo, ensure_user
+from storage._repo import Repo, fetch_all as _all, ensure_user
 from storage.errors import InvalidStateError, NotFoundError
 from storage.models import Job, JobStatus, NewJob
 
@@ -139,10 +139,6 @@ async def _state_error(conn: aiosqlite.Connection, job_id: int, action: str) -> 
         return NotFoundError(f"no job {job_id}")
     return InvalidStateError(f"job {job_id} is {rows[0][0]}, not running; cannot mark it {action}")
 
-
-async def _all(conn: aiosqlite.Connection, sql: str, params: tuple[object, ...]) -> list[aiosqlite.Row]:
-    async with conn.execute(sql, params) as cursor:
-        return list(await cursor.fetchall())
 
 
 def _job(row: aiosqlite.Row) -> Job:

@@ -11,7 +11,8 @@ import secrets
 import aiosqlite
 
 from storage._codec import dumps, from_ts_required, loads
-from storage._repo import Repo, ensure_guild, ensure_user
+from storage._repo import Repo, ensure_guild, ensure_user, fetch_all
+from storage._repo import fetch_one as _one
 from storage.errors import ConflictError, InvalidValueError, NotFoundError
 from storage.models import JSON, NewTheme, Theme, Visibility
 
@@ -135,8 +136,7 @@ class ThemeRepo(Repo):
 
     async def _list(self, sql: str, params: tuple[object, ...]) -> list[Theme]:
         async with self._db.read() as conn:
-            async with conn.execute(sql, params) as cursor:
-                return [_theme(row) for row in await cursor.fetchall()]
+            return [_theme(row) for row in await fetch_all(conn, sql, params)]
 
 
 def _check_guild(visibility: Visibility, guild_id: int | None) -> None:
@@ -150,10 +150,6 @@ async def _unused_code(conn: aiosqlite.Connection) -> str:
         if await _one(conn, "SELECT 1 FROM themes WHERE share_code = ?", (code,)) is None:
             return code
 
-
-async def _one(conn: aiosqlite.Connection, sql: str, params: tuple[object, ...]) -> aiosqlite.Row | None:
-    async with conn.execute(sql, params) as cursor:
-        return await cursor.fetchone()
 
 
 def _theme(row: aiosqlite.Row) -> Theme:

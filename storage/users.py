@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from storage._codec import dumps, from_ts, loads
-from storage._repo import Repo
+from storage._repo import Repo, fetch_one
 from storage.models import JSON, Guild, User
 
 
@@ -22,15 +22,13 @@ class UserRepo(Repo):
                      updated_at = excluded.updated_at""",
                 (user_id, name, encoded, now, now, name, encoded),
             )
-            async with conn.execute("SELECT * FROM users WHERE id = ?", (user_id,)) as cursor:
-                row = await cursor.fetchone()
+            row = await fetch_one(conn, "SELECT * FROM users WHERE id = ?", (user_id,))
         assert row is not None
         return _user(row)
 
     async def get(self, user_id: int) -> User | None:
         async with self._db.read() as conn:
-            async with conn.execute("SELECT * FROM users WHERE id = ?", (user_id,)) as cursor:
-                row = await cursor.fetchone()
+            row = await fetch_one(conn, "SELECT * FROM users WHERE id = ?", (user_id,))
         return None if row is None else _user(row)
 
 
@@ -48,15 +46,13 @@ class GuildRepo(Repo):
                      updated_at = excluded.updated_at""",
                 (guild_id, name, encoded, now, now, name, encoded),
             )
-            async with conn.execute("SELECT * FROM guilds WHERE id = ?", (guild_id,)) as cursor:
-                row = await cursor.fetchone()
+            row = await fetch_one(conn, "SELECT * FROM guilds WHERE id = ?", (guild_id,))
         assert row is not None
         return _guild(row)
 
     async def get(self, guild_id: int) -> Guild | None:
         async with self._db.read() as conn:
-            async with conn.execute("SELECT * FROM guilds WHERE id = ?", (guild_id,)) as cursor:
-                row = await cursor.fetchone()
+            row = await fetch_one(conn, "SELECT * FROM guilds WHERE id = ?", (guild_id,))
         return None if row is None else _guild(row)
 
 
