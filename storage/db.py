@@ -20,7 +20,12 @@ from pathlib import Path
 import aiosqlite
 
 from storage import migrations
+from storage.compositions import CompositionRepo
 from storage.errors import BusyError, ConflictError, InvalidValueError, SchemaTooNewError, StorageError
+from storage.jams import JamRepo
+from storage.jobs import JobRepo
+from storage.themes import ThemeRepo
+from storage.users import GuildRepo, UserRepo
 
 DEFAULT_BUSY_TIMEOUT_S = 10.0
 
@@ -29,12 +34,6 @@ class Database:
     """A migrated connection plus the repositories that use it."""
 
     def __init__(self, conn: aiosqlite.Connection, path: Path, clock: Callable[[], float]) -> None:
-        from storage.compositions import CompositionRepo
-        from storage.jams import JamRepo
-        from storage.jobs import JobRepo
-        from storage.themes import ThemeRepo
-        from storage.users import GuildRepo, UserRepo
-
         self._conn = conn
         self._lock = asyncio.Lock()
         self.path = path
@@ -101,10 +100,10 @@ async def connect(
     `migrate=False` (which exists for `muse db upgrade` to report what it does).
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         conn = await aiosqlite.connect(path, isolation_level=None)  # we issue BEGIN/COMMIT ourselves
-    except sqlite3.Error as exc:
+    except (OSError, sqlite3.Error) as exc:
         raise StorageError(f"cannot open database {path}: {exc}") from exc
     try:
         conn.row_factory = aiosqlite.Row

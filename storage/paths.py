@@ -6,6 +6,8 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from storage.errors import StorageError
+
 DEFAULT_DATA_DIR = "./data"
 DB_FILENAME = "muse.sqlite3"
 ARTIFACTS_DIRNAME = "artifacts"
@@ -15,7 +17,10 @@ def data_dir(environ: Mapping[str, str] | None = None) -> Path:
     """The data directory, created if missing (so a fresh checkout just works)."""
     env = os.environ if environ is None else environ
     path = Path(env.get("MUSE_DATA_DIR") or DEFAULT_DATA_DIR).expanduser()
-    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StorageError(f"cannot create data directory {path} (MUSE_DATA_DIR): {exc.strerror}") from exc
     return path
 
 

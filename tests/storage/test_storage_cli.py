@@ -99,3 +99,13 @@ def test_installed_console_script_upgrades(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "upgraded schema" in done.stdout
     assert _version(root / "muse.sqlite3") == latest_version()
+
+
+def test_unusable_data_dir_is_one_error_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    monkeypatch.setenv("MUSE_DATA_DIR", str(blocker / "data"))
+    assert main(["db", "upgrade"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: cannot create data directory") and "Traceback" not in err
