@@ -11,8 +11,8 @@ from composer.errors import RenderError
 from composer.render import SAMPLE_RATE
 
 AUDIO_FORMATS = ("mp3", "ogg", "wav")
-# pedalboard's `quality` per format, in kbps.
-DEFAULT_QUALITY = {"mp3": "192", "ogg": "160"}
+# pedalboard's `quality`: LAME VBR preset V2 (about 190 kbps, the fastest near-transparent setting), Vorbis kbps.
+DEFAULT_QUALITY = {"mp3": "V2", "ogg": "160"}
 
 
 def write_audio(audio: np.ndarray, path: Path, fmt: str, quality: str | None = None) -> Path:

@@ -49,10 +49,13 @@ class Synth:
         except (ImportError, OSError) as exc:  # pragma: no cover - depends on the machine
             raise RenderError(f"FluidSynth is not available ({exc}); install fluidsynth and libfluidsynth3") from exc
         self.soundfont = soundfont or find_soundfont()
-        self._fs = fluidsynth.Synth(gain=0.5, samplerate=float(SAMPLE_RATE))
-        self._fs.setting("synth.reverb.active", 0)  # reverb is ours, per bus, in mix.py
-        self._fs.setting("synth.chorus.active", 0)
-        self._fs.setting("synth.polyphony", 512)
+        settings = {
+            "synth.reverb.active": 0,  # reverb is ours, on the master, in mix.py
+            "synth.chorus.active": 0,
+            "synth.polyphony": 512,
+            "synth.cpu-cores": max(1, min(4, os.cpu_count() or 1)),
+        }
+        self._fs = fluidsynth.Synth(gain=0.5, samplerate=float(SAMPLE_RATE), **settings)
         self._sfid = self._fs.sfload(str(self.soundfont))
         if self._sfid < 0:
             raise RenderError(f"FluidSynth could not load the soundfont {self.soundfont}")

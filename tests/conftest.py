@@ -12,6 +12,8 @@ from composer.pipeline import Composer
 from composer.plan import make_plan
 from composer.understand import understand
 
+pytest_plugins = ["tests.discord_standin.fixtures"]
+
 
 @pytest.fixture(scope="session")
 def catalog():

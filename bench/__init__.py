@@ -1,0 +1,1 @@
+"""`make bench`: Muse's speed figures, printed as Markdown tables for docs/benchmarks.md."""
