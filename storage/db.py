@@ -109,7 +109,7 @@ async def connect(
         conn.row_factory = aiosqlite.Row
         with _typed_errors():
             await conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000):d}")
-            await conn.execute("PRAGMA journal_mode = WAL")
+            await _enable_wal(conn, busy_timeout_s)
             await conn.execute("PRAGMA synchronous = NORMAL")  # safe against process crashes in WAL mode
             await conn.execute("PRAGMA foreign_keys = ON")
             if migrate:
@@ -130,6 +130,25 @@ async def open_database(path: Path | str, **kwargs: object) -> AsyncIterator[Dat
         yield db
     finally:
         await db.close()
+
+
+async def _enable_wal(conn: aiosqlite.Connection, timeout_s: float) -> None:
+    """Switch to WAL, retrying: on a brand-new file that other connections are also setting
+    up, SQLite can answer 'locked' here without consulting the busy timeout."""
+    deadline = time.monotonic() + timeout_s
+    delay_s = 0.005
+    while True:
+        try:
+            rows = await conn.execute_fetchall("PRAGMA journal_mode = WAL")
+            break
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() + delay_s > deadline:
+                raise
+            await asyncio.sleep(delay_s)
+            delay_s = min(delay_s * 2, 0.1)
+    mode = str(next(iter(rows))[0]).lower()
+    if mode != "wal":
+        raise StorageError(f"cannot use WAL journal mode (got {mode!r}); is the data dir on a network file system?")
 
 
 async def _check_not_too_new(conn: aiosqlite.Connection, path: Path) -> int:

@@ -97,3 +97,36 @@ async def test_partial_upgrade_is_resumable(tmp_path: Path) -> None:
             assert await apply_migrations(conn, target=version) == (version - 1, version)
     async with open_database(path) as db:
         assert await db.schema_version() == latest_version()
+
+
+async def test_failing_migration_rolls_back_whole(tmp_path: Path) -> None:
+    """A migration that breaks half-way leaves the schema and version as they were."""
+    from storage import MigrationError
+
+    path = tmp_path / "muse.sqlite3"
+    async with aiosqlite.connect(path, isolation_level=None) as conn:
+        await apply_migrations(conn, target=1)
+        await conn.execute("CREATE TABLE jobs_by_requester (x)")  # squats on a name 0002 creates
+    with pytest.raises(MigrationError, match="0002_remix_lineage"):
+        async with open_database(path):
+            pass
+    async with aiosqlite.connect(path) as conn:
+        assert await user_version(conn) == 1
+        async with conn.execute("PRAGMA table_info(compositions)") as cur:
+            assert "parent_id" not in [row[1] for row in await cur.fetchall()]  # the ALTER was undone
+
+
+async def test_many_connections_opening_a_fresh_file_at_once(tmp_path: Path) -> None:
+    """Each migration runs once even when two connections race to apply it."""
+    import asyncio
+
+    path = tmp_path / "muse.sqlite3"
+    from storage import connect
+
+    dbs = await asyncio.gather(*(connect(path) for _ in range(8)))
+    try:
+        for db in dbs:
+            assert await db.schema_version() == latest_version()
+    finally:
+        for db in dbs:
+            await db.close()
