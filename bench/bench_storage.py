@@ -19,6 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
+from bench.common import header  # noqa: E402
 from storage import NewComposition, NewJob, StoredFile, open_database  # noqa: E402
 
 OWNER = 42
@@ -106,19 +107,22 @@ async def run(pieces: int, repeat: int, single_inserts: int) -> dict[str, dict[s
     return results
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    """`argv=None` (as `python -m bench` calls it) means the defaults, not sys.argv."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--pieces", type=int, default=10_000, help="pieces in the member's history")
     parser.add_argument("--repeat", type=int, default=300, help="samples per latency figure")
     parser.add_argument("--single-inserts", type=int, default=1000)
     parser.add_argument("--json", action="store_true")
-    args = parser.parse_args()
+    args = parser.parse_args([] if argv is None else argv)
     results = asyncio.run(run(args.pieces, args.repeat, args.single_inserts))
     meta = {"python": platform.python_version(), "cpus": os.cpu_count(), "pieces": args.pieces, "repeat": args.repeat}
     if args.json:
         print(json.dumps({"meta": meta, "results": results}, indent=2))
         return 0
-    print(f"storage benchmark: {meta}")
+    header("Storage (SQLite via aiosqlite)")
+    print(f"A member with {args.pieces:,} pieces (3 files each) plus as many from 50 others; "
+          f"latency medians of {args.repeat} samples.\n")
     print("| measure | median | p95 |")
     print("|---|---|---|")
     for name, value in results.items():
@@ -131,4 +135,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))
