@@ -1,0 +1,28 @@
+"""Slash-option choices and autocomplete lists built from the catalog (names only, no theory)."""
+
+from __future__ import annotations
+
+from discord import app_commands
+
+from composer.catalog import Catalog, default_catalog
+from composer.request import FORMATS, METERS
+from composer.theory import Key
+
+MAX_CHOICES = 25
+
+VOICE_CHOICES = [app_commands.Choice(name=v, value=v) for v in sorted(default_catalog().voices)]
+FORMAT_CHOICES = [app_commands.Choice(name=f, value=f) for f in FORMATS]
+METER_CHOICES = [app_commands.Choice(name=m, value=m) for m in METERS]
+KEY_NAMES = [Key(tonic, mode).name for mode in ("major", "minor") for tonic in range(12)]
+
+
+def matching(names: list[str], current: str) -> list[app_commands.Choice[str]]:
+    """Names that start with what the member typed first, then those that contain it."""
+    typed = current.strip().lower()
+    first = [n for n in names if n.lower().startswith(typed)]
+    then = [n for n in names if typed in n.lower() and n not in first]
+    return [app_commands.Choice(name=n, value=n) for n in (first + then)[:MAX_CHOICES]]
+
+
+def theme_names(catalog: Catalog) -> list[str]:
+    return sorted(catalog.themes)

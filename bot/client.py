@@ -1,0 +1,73 @@
+"""The bot class: thin. It holds the resources main() created and loads one cog per feature."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import discord
+from discord.ext import commands
+
+from bot.config import BotConfig
+from bot.errors import on_app_command_error
+from bot.queue import JobQueue
+from bot.tasks import spawn
+from composer.catalog import Catalog
+from storage import Database
+
+log = logging.getLogger(__name__)
+
+
+class MuseBot(commands.Bot):
+    def __init__(self, *, config: BotConfig, db: Database, queue: JobQueue, catalog: Catalog,
+                 sync_commands: bool = False, start_worker: bool = True, **options: Any):
+        intents = discord.Intents.default()
+        intents.message_content = False  # mentions and DMs carry their text without it
+        super().__init__(command_prefix=commands.when_mentioned, intents=intents, help_command=None,
+                         allowed_mentions=discord.AllowedMentions.none(), **options)
+        self.config = config
+        self.db = db
+        self.queue = queue
+        self.catalog = catalog
+        self.sync_commands = sync_commands
+        self.start_worker = start_worker
+        self.worker_task: asyncio.Task[None] | None = None
+        queue.client = self
+
+    async def setup_hook(self) -> None:
+        from bot.cogs.compose import ComposeCog
+        from bot.cogs.history import HistoryCog
+        from bot.cogs.info import InfoCog
+
+        for cog in (ComposeCog(self), HistoryCog(self), InfoCog(self)):
+            await self.add_cog(cog)
+        self.tree.on_error = on_app_command_error
+        if self.sync_commands:
+            await self.sync_tree()
+        if self.start_worker:
+            await self.queue.restore()
+            self.worker_task = spawn(self.queue.run(), name="composer-worker")
+
+    async def sync_tree(self) -> list[str]:
+        """Create or update the slash commands (globally, or in MUSE_SYNC_GUILD only)."""
+        if self.config.sync_guild is not None:
+            guild = discord.Object(self.config.sync_guild)
+            self.tree.copy_global_to(guild=guild)
+            synced = await self.tree.sync(guild=guild)
+        else:
+            synced = await self.tree.sync()
+        log.info("synced %d slash commands", len(synced))
+        return [c.name for c in synced]
+
+    async def on_message(self, message: discord.Message) -> None:
+        """No prefix commands: mentions and DMs are handled by the compose cog's listener."""
+
+    async def close(self) -> None:
+        if self.worker_task is not None:
+            self.worker_task.cancel()
+            try:
+                await self.worker_task
+            except asyncio.CancelledError:
+                pass
+        await super().close()

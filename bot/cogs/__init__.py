@@ -1,0 +1,1 @@
+"""One cog per feature: compose (slash, mentions, buttons, remix), history, info."""

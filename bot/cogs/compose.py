@@ -1,0 +1,200 @@
+"""/compose, /remix, mentions and DMs, and the Variation / Remix / Cancel buttons.
+
+Handlers stay thin: understand the input, reserve a queue slot (or refuse politely and
+privately), defer, and hand the job to the queue. Music happens in `composer`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import TYPE_CHECKING, Any, Optional
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.choices import FORMAT_CHOICES, KEY_NAMES, METER_CHOICES, VOICE_CHOICES, matching, theme_names
+from bot.delivery import NO_PINGS
+from bot.errors import BotError, one_line, tell, user_line
+from bot.jobspec import DEFAULT_FILESIZE_LIMIT, JobSpec, ReplyTo
+from bot.remix import REMIX_OPTIONS, plan_remix
+from bot.views import COMPOSE_COG, DYNAMIC_ITEMS
+from composer.errors import MuseError
+from composer.pipeline import draw_seed
+from composer.request import CompositionRequest
+from composer.understand import understand
+
+if TYPE_CHECKING:
+    from bot.client import MuseBot
+
+log = logging.getLogger(__name__)
+
+HELP_WORDS = re.compile(r"\b(help|commands?|what (themes|voices)|which (themes|voices)|list (the )?(themes|voices)"
+                        r"|how do (i|you)|what can you)\b", re.I)
+
+
+class ComposeCog(commands.Cog, name=COMPOSE_COG):
+    def __init__(self, bot: "MuseBot"):
+        self.bot = bot
+
+    async def cog_load(self) -> None:
+        self.bot.add_dynamic_items(*DYNAMIC_ITEMS)
+
+    # -- /compose ---------------------------------------------------------------------------
+    @app_commands.command(name="compose", description="Compose an original piece from a few words")
+    @app_commands.describe(
+        prompt="What to compose, in plain words (e.g. 'a slow sad piano song in D minor')",
+        voice="Who sings or leads: female and male sing the words", theme="The style (see /themes)",
+        tempo="Beats per minute", key="e.g. D minor, Bb major", meter="Time signature",
+        length="Length in seconds", pitch="Transpose by semitones", seed="Same seed, same piece",
+        variations="How many pieces (1-4)", format="What you get back (text: description and melody as ABC)",
+        lyrics="Words to sing (female and male voices)")
+    @app_commands.choices(voice=VOICE_CHOICES, meter=METER_CHOICES, format=FORMAT_CHOICES)
+    async def compose(self, interaction: discord.Interaction, prompt: str, voice: Optional[str] = None,
+                      theme: Optional[str] = None, tempo: Optional[app_commands.Range[int, 30, 300]] = None,
+                      key: Optional[str] = None, meter: Optional[str] = None,
+                      length: Optional[app_commands.Range[int, 5, 300]] = None,
+                      pitch: Optional[app_commands.Range[int, -12, 12]] = None,
+                      seed: Optional[app_commands.Range[int, 0, 2147483646]] = None,
+                      variations: Optional[app_commands.Range[int, 1, 4]] = None,
+                      format: Optional[str] = None, lyrics: Optional[str] = None) -> None:
+        options = {"voice": voice, "theme": theme, "tempo": tempo, "key": key, "meter": meter, "length": length,
+                   "pitch": pitch, "seed": seed, "variations": variations, "format": format, "lyrics": lyrics}
+        request = self.understand(prompt, options)
+        await self.start(interaction, JobSpec("compose", request, self.reply_to(interaction)))
+
+    @compose.autocomplete("theme")
+    async def _theme_choices(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        return matching(theme_names(self.bot.catalog), current)
+
+    @compose.autocomplete("key")
+    async def _key_choices(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        return matching(KEY_NAMES, current)
+
+    # -- /remix -----------------------------------------------------------------------------
+    @app_commands.command(name="remix", description="Change tempo, key, pitch, voice or theme of one of your pieces")
+    @app_commands.describe(piece="A piece from your history", tempo="New tempo (keeps the notes)",
+                           pitch="Transpose by semitones (keeps the notes)", key="New key",
+                           voice="New voice (re-arranges)", theme="New theme (re-arranges)")
+    @app_commands.choices(voice=VOICE_CHOICES)
+    async def remix(self, interaction: discord.Interaction, piece: str,
+                    tempo: Optional[app_commands.Range[int, 30, 300]] = None,
+                    pitch: Optional[app_commands.Range[int, -12, 12]] = None, key: Optional[str] = None,
+                    voice: Optional[str] = None, theme: Optional[str] = None) -> None:
+        record = await self.piece_of(interaction.user.id, piece)
+        changes = {k: v for k, v in {"tempo": tempo, "pitch": pitch, "key": key, "voice": voice,
+                                     "theme": theme}.items() if v is not None}
+        if not changes:
+            raise BotError(f"say what to change: {', '.join(REMIX_OPTIONS)}")
+        base = CompositionRequest.from_manifest(record.request)
+        plan_remix(base, changes, self.bot.catalog)  # bad values answer now, privately
+        await self.start(interaction, JobSpec("remix", base, self.reply_to(interaction),
+                                              parent_id=record.id, changes=changes))
+
+    @remix.autocomplete("piece")
+    async def _piece_choices(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        page = await self.bot.db.compositions.history_for_user(interaction.user.id, limit=100)
+        typed = current.strip().lstrip("#").lower()
+        out = []
+        for record in page.items:
+            label = f"#{record.id} {record.prompt}"[:80] + f" ({record.request.get('theme')}, {record.request.get('voice')})"
+            if typed in label.lower():
+                out.append(app_commands.Choice(name=label[:100], value=str(record.id)))
+        return out[:25]
+
+    @remix.autocomplete("key")
+    async def _remix_key_choices(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        return matching(KEY_NAMES, current)
+
+    @remix.autocomplete("theme")
+    async def _remix_theme_choices(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        return matching(theme_names(self.bot.catalog), current)
+
+    # -- mentions and DMs -------------------------------------------------------------------
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        me = self.bot.user
+        if message.author.bot or me is None:
+            return
+        if message.guild is not None and me not in message.mentions:
+            return  # without the message-content intent only mentions carry text anyway
+        text = re.sub(rf"<@!?{me.id}>", " ", message.content).strip()
+        if not text or HELP_WORDS.search(text):
+            info = self.bot.get_cog("Info")
+            await message.reply(info.help_text() if info else "Try /compose.", allowed_mentions=NO_PINGS)
+            return
+        try:
+            request = self.understand(text, {})
+        except MuseError as exc:
+            await message.reply(one_line(str(exc)), allowed_mentions=NO_PINGS)
+            return
+        guild_id = message.guild.id if message.guild else None
+        refusal = self.bot.queue.reserve(message.author.id, guild_id)
+        if refusal:
+            await message.reply(refusal, allowed_mentions=NO_PINGS)
+            return
+        try:
+            status = await message.reply("Queued…", allowed_mentions=NO_PINGS)
+        except BaseException:
+            self.bot.queue.unreserve(message.author.id, guild_id)
+            raise
+        limit = message.guild.filesize_limit if message.guild else DEFAULT_FILESIZE_LIMIT
+        reply = ReplyTo("message", message.channel.id, message_id=status.id, filesize_limit=limit)
+        await self.bot.queue.submit(JobSpec("compose", request, reply), requester_id=message.author.id,
+                                    guild_id=guild_id, channel_id=message.channel.id)
+
+    # -- buttons ----------------------------------------------------------------------------
+    async def on_button(self, interaction: discord.Interaction, action: str, target_id: int) -> None:
+        try:
+            if action == "cancel":
+                if await self.bot.queue.cancel(target_id, interaction.user.id):
+                    await interaction.response.edit_message(content="Cancelled.", embed=None, view=None)
+                else:
+                    await tell(interaction, "Only the member who asked can cancel it, and only while it is on the way.")
+            elif action == "variation":
+                record = await self.piece_of(None, str(target_id))
+                base = CompositionRequest.from_manifest(record.request)
+                request = base.with_seed(draw_seed())
+                await self.start(interaction, JobSpec("variation", request, self.reply_to(interaction),
+                                                      parent_id=record.id))
+            elif action == "remix":
+                await tell(interaction, f"Use `/remix piece:{target_id}` with a new tempo, pitch, key, voice or theme.")
+        except Exception as exc:  # buttons have no tree error handler: same one line, same log
+            await tell(interaction, user_line(exc))
+
+    # -- shared steps -----------------------------------------------------------------------
+    def understand(self, prompt: str, options: dict[str, Any]) -> CompositionRequest:
+        options = {k: v for k, v in options.items() if v is not None}
+        request = understand(prompt, {**options, "engine": self.bot.config.engine}, self.bot.catalog)
+        if request.length_s > self.bot.config.limits.max_length_s:
+            raise BotError(f"length must be at most {self.bot.config.limits.max_length_s:g} seconds here")
+        return request if request.seed is not None else request.with_seed(draw_seed())
+
+    def reply_to(self, interaction: discord.Interaction) -> ReplyTo:
+        return ReplyTo("interaction", interaction.channel_id, interaction.application_id,
+                       filesize_limit=interaction.filesize_limit)
+
+    async def piece_of(self, owner_id: int | None, piece: str):
+        text = piece.strip().lstrip("#")
+        record = await self.bot.db.compositions.get(int(text)) if text.isdigit() else None
+        if record is None or (owner_id is not None and record.owner_id != owner_id):
+            raise BotError(f"no piece {piece!r} in your history; pick one from the list")
+        return record
+
+    async def start(self, interaction: discord.Interaction, spec: JobSpec) -> None:
+        """Reserve a slot or refuse privately; then defer and queue the job."""
+        queue = self.bot.queue
+        guild_id = interaction.guild_id
+        refusal = queue.reserve(interaction.user.id, guild_id)
+        if refusal:
+            await interaction.response.send_message(refusal, ephemeral=True)
+            return
+        try:
+            await interaction.response.defer(thinking=True)
+        except BaseException:
+            queue.unreserve(interaction.user.id, guild_id)
+            raise
+        await queue.submit(spec, requester_id=interaction.user.id, guild_id=guild_id,
+                           channel_id=interaction.channel_id, token=interaction.token,
+                           token_expires_at=interaction.expires_at)

@@ -1,0 +1,78 @@
+"""`muse bot`: create the resources (database, executor, composer worker, queue) in `main()`,
+pass them into a thin bot, and run it until it is stopped."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any, AsyncIterator
+
+from bot.client import MuseBot
+from bot.config import BotConfig, load_config
+from bot.queue import JobQueue
+from bot.worker import ComposerWorker
+from composer.pipeline import Composer
+from storage import ArtifactStore, Database, database_path, open_database
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Resources:
+    db: Database
+    worker: ComposerWorker
+    queue: JobQueue
+
+
+def point_discord(config: BotConfig) -> None:
+    """Send discord.py to another Discord (the loopback stand-in) when the config says so."""
+    import yarl
+    from discord.gateway import DiscordWebSocket
+    from discord.http import Route
+
+    if config.api_base:
+        Route.BASE = config.api_base.rstrip("/")
+    if config.gateway:
+        DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(config.gateway)
+
+
+@asynccontextmanager
+async def open_resources(config: BotConfig, composer: Composer | None = None) -> AsyncIterator[Resources]:
+    """Database, one composer thread, the worker and the queue; all closed on the way out."""
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="muse-composer")
+    try:
+        async with open_database(database_path(config.data_dir)) as db:
+            if composer is None:  # loading the catalog (and later the model) is blocking work too
+                composer = await asyncio.get_running_loop().run_in_executor(executor, Composer)
+            worker = ComposerWorker(composer, executor, ArtifactStore(config.data_dir), config.data_dir / "work")
+            yield Resources(db, worker, JobQueue(db, worker, config.limits))
+    finally:
+        executor.shutdown(wait=False, cancel_futures=True)
+
+
+def create_bot(config: BotConfig, resources: Resources, *, sync: bool = False, **options: Any) -> MuseBot:
+    return MuseBot(config=config, db=resources.db, queue=resources.queue, catalog=resources.worker.composer.catalog,
+                   sync_commands=sync, **options)
+
+
+async def serve(config: BotConfig, *, sync: bool = False) -> None:
+    point_discord(config)
+    async with open_resources(config) as resources:
+        async with create_bot(config, resources, sync=sync) as bot:
+            await bot.start(config.token)
+
+
+def main(*, sync: bool = False) -> int:
+    config = load_config()
+    logging.getLogger().setLevel(logging.INFO)
+    logging.getLogger("discord").setLevel(logging.INFO)
+    log.info("starting Muse (data in %s, engine %s, sync %s)", config.data_dir, config.engine, sync)
+    try:
+        asyncio.run(serve(config, sync=sync))
+    except KeyboardInterrupt:
+        pass
+    return 0

@@ -1,0 +1,47 @@
+"""A real Muse bot (real composer, real SQLite, real discord.py) against the Discord stand-in.
+
+Pieces are short (6 s) and use the rules engine, so each test composes in about a second.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, AsyncIterator
+
+import pytest
+
+from bot.config import BotConfig, Limits
+from bot.main import create_bot, open_resources
+from tests.discord_standin import StandIn, running
+
+FAST = Limits(cooldown_s=0.0, progress_interval_s=0.2, job_timeout_s=60.0)
+
+
+@pytest.fixture
+def bot_config(standin: StandIn, standin_env, tmp_path: Path) -> BotConfig:
+    return BotConfig(token=standin.token, data_dir=tmp_path / "data", api_base=standin.api_base,
+                     gateway=standin.gateway_url, engine="rules", limits=FAST)
+
+
+@contextlib.asynccontextmanager
+async def muse(standin: StandIn, config: BotConfig, composer, *, register: bool = True,
+               **options: Any) -> AsyncIterator[Any]:
+    """Start a Muse bot on the stand-in; commands are registered like an earlier `--sync` did."""
+    async with open_resources(config, composer=composer) as resources:
+        bot = create_bot(config, resources, guild_ready_timeout=0.05, **options)
+        async with running(bot, standin.token):
+            if register:  # the cogs add their commands in setup_hook
+                standin.register_tree(bot.tree)
+            yield bot
+
+
+@pytest.fixture
+async def bot(standin: StandIn, bot_config: BotConfig, composer):
+    async with muse(standin, bot_config, composer) as client:
+        yield client
+
+
+def with_limits(config: BotConfig, **limits: Any) -> BotConfig:
+    return replace(config, limits=replace(config.limits, **limits))
