@@ -57,14 +57,15 @@ class Database:
         """One atomic transaction: committed when the block ends, rolled back if it raises."""
         async with self._lock:
             with _typed_errors():
-                await self._conn.execute("BEGIN IMMEDIATE")
                 try:
+                    await self._conn.execute("BEGIN IMMEDIATE")
                     yield self._conn
+                    await self._conn.execute("COMMIT")
                 except BaseException:
-                    if self._conn.in_transaction:
-                        await asyncio.shield(self._conn.execute("ROLLBACK"))
+                    # Even when cancelled, statements already handed to aiosqlite's thread still run;
+                    # rollback() is queued behind them and undoes whatever transaction is open then.
+                    await asyncio.shield(self._conn.rollback())
                     raise
-                await self._conn.execute("COMMIT")
 
     async def schema_version(self) -> int:
         async with self.read() as conn:

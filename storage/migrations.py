@@ -8,6 +8,7 @@ apply each migration exactly once.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import sqlite3
 from dataclasses import dataclass
@@ -74,8 +75,8 @@ async def apply_migrations(conn: aiosqlite.Connection, target: int | None = None
     target = len(migrations) if target is None else target
     start = await user_version(conn)
     for migration in migrations[start:target]:
-        await conn.execute("BEGIN IMMEDIATE")
         try:
+            await conn.execute("BEGIN IMMEDIATE")
             if await user_version(conn) >= migration.version:  # another process got here first
                 await conn.execute("ROLLBACK")
                 continue
@@ -83,8 +84,9 @@ async def apply_migrations(conn: aiosqlite.Connection, target: int | None = None
                 await conn.execute(statement)
             await conn.execute(f"PRAGMA user_version = {migration.version:d}")
             await conn.execute("COMMIT")
-        except sqlite3.Error as exc:
-            if conn.in_transaction:
-                await conn.execute("ROLLBACK")
-            raise MigrationError(f"migration {migration.version:04d}_{migration.name} failed: {exc}") from exc
+        except BaseException as exc:  # failed, cancelled or interrupted: undo before anything else
+            await asyncio.shield(conn.rollback())
+            if isinstance(exc, sqlite3.Error):
+                raise MigrationError(f"migration {migration.version:04d}_{migration.name} failed: {exc}") from exc
+            raise
     return start, max(start, await user_version(conn))

@@ -57,3 +57,25 @@ async def test_500_writes_from_50_tasks_on_two_connections(db_path: Path, make_p
     async with open_database(db_path) as one, open_database(db_path) as two:
         pieces, jobs = await _hammer([one, two], make_piece)
         await _check(two, pieces, jobs)
+
+
+async def test_cancelled_writers_leave_no_half_rows(db, make_piece) -> None:
+    """The bot cancels jobs; a write cancelled mid-transaction must not poison the connection."""
+    for delay_ticks in range(30):
+        task = asyncio.create_task(db.compositions.add(make_piece(prompt=f"cancel {delay_ticks}")))
+        for _ in range(delay_ticks):
+            await asyncio.sleep(0)
+        task.cancel()
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
+    after = await db.compositions.add(make_piece(prompt="after"))
+    async with db.read() as conn:
+        async with conn.execute(
+            "SELECT count(*) FROM compositions c WHERE (SELECT count(*) FROM composition_files f "
+            "WHERE f.composition_id = c.id) != 2"
+        ) as cur:
+            assert (await cur.fetchone())[0] == 0  # every stored piece has both its files
+    assert (await db.compositions.get(after.id)) is not None
+    assert await db.integrity_check() == "ok"
