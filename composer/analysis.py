@@ -16,8 +16,9 @@ from pathlib import Path
 import mido
 import numpy as np
 
+from composer.midi import CHORD_PREFIX
 from composer.score import DRUM_CHANNEL, Note
-from composer.theory import SCALES, Key
+from composer.theory import SCALES, Key, parse_chord_name
 
 # Krumhansl–Kessler key profiles
 MAJOR_PROFILE = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
@@ -47,6 +48,7 @@ class MidiInfo:
     length_q: float
     length_s: float
     tracks: list[MidiTrackInfo]
+    chords: list[tuple[float, frozenset[int]]] = field(default_factory=list)  # stated chord symbols
 
     def track(self, name: str) -> MidiTrackInfo | None:
         return next((t for t in self.tracks if t.name == name), None)
@@ -70,6 +72,7 @@ def load_midi(source: str | Path | bytes) -> MidiInfo:
     tpq = mid.ticks_per_beat
     tempo = meter = key = None
     tracks: list[MidiTrackInfo] = []
+    chords: list[tuple[float, frozenset[int]]] = []
     end_tick = 0
     for mt in mid.tracks:
         tick = 0
@@ -86,6 +89,11 @@ def load_midi(source: str | Path | bytes) -> MidiInfo:
                 meter = (msg.numerator, msg.denominator)
             elif msg.type == "key_signature" and key is None:
                 key = msg.key
+            elif msg.type == "text" and msg.text.startswith(CHORD_PREFIX):
+                try:
+                    chords.append((tick / tpq, parse_chord_name(msg.text[len(CHORD_PREFIX):])))
+                except ValueError:
+                    pass
             elif msg.type == "program_change":
                 program = msg.program
             elif msg.type == "note_on" and msg.velocity > 0:
@@ -101,7 +109,7 @@ def load_midi(source: str | Path | bytes) -> MidiInfo:
                                         sorted(notes, key=lambda n: (n.start, n.pitch))))
     length_q = end_tick / tpq
     bpm = tempo or 120.0
-    return MidiInfo(tempo, meter, key, length_q, length_q * 60.0 / bpm, tracks)
+    return MidiInfo(tempo, meter, key, length_q, length_q * 60.0 / bpm, tracks, sorted(chords, key=lambda c: c[0]))
 
 
 # -- pitch metrics --------------------------------------------------------------------------
@@ -150,7 +158,11 @@ def _on_grid(t: float, step: float) -> bool:
 
 
 def chord_tone_ratio(info: MidiInfo, beat_q: float | None = None) -> float:
-    """Share of strong-beat melody notes whose pitch class sounds in the accompaniment at that moment."""
+    """Share of strong-beat melody notes that belong to the chord of that moment.
+
+    The chord is the one the file states (Muse writes chord symbols); for other files it is what
+    the accompaniment sounds during that beat.
+    """
     melody = info.melody
     if melody is None:
         return 0.0
@@ -160,12 +172,16 @@ def chord_tone_ratio(info: MidiInfo, beat_q: float | None = None) -> float:
     for note in melody.notes:
         if not _on_grid(note.start, beat):
             continue
-        at = note.start + 0.05
-        sounding = {o.pitch % 12 for o in others if o.start - GRID_TOLERANCE_Q <= at < o.end}
-        if not sounding:
+        at = round(note.start / beat) * beat
+        if info.chords:
+            stated = [pcs for start, pcs in info.chords if start <= at + 1e-6]
+            chord = stated[-1] if stated else info.chords[0][1]
+        else:
+            chord = {o.pitch % 12 for o in others if o.start < at + beat and o.end > at}
+        if not chord:
             continue
         total += 1
-        hits += note.pitch % 12 in sounding
+        hits += note.pitch % 12 in chord
     return hits / total if total else 0.0
 
 
@@ -226,7 +242,7 @@ def ends_on_tonic(info: MidiInfo, key: Key) -> bool:
     if not pitched:
         return False
     last_start = max(n.start for n in pitched)
-    final = [n for n in pitched if n.end >= last_start - 1e-6 and n.start >= last_start - info.bar_q]
+    final = [n for n in pitched if n.start >= last_start - GRID_TOLERANCE_Q * 2]
     lowest = min(final, key=lambda n: n.pitch)
     melody = info.melody
     melody_ok = melody is None or (melody.notes and melody.notes[-1].pitch % 12 == key.tonic)

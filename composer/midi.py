@@ -9,6 +9,7 @@ import mido
 from composer.score import Score, Track
 
 TICKS_PER_QUARTER = 480
+CHORD_PREFIX = "chord:"
 
 
 def _key_signature(score: Score) -> str:
@@ -33,7 +34,7 @@ def _track(track: Track, end_tick: int, lyrics: list[tuple[float, str]]) -> mido
     mt = mido.MidiTrack()
     mt.append(mido.MetaMessage("track_name", name=track.name, time=0))
     mt.append(mido.MetaMessage("instrument_name", name=track.instrument or track.name, time=0))
-    if not track.is_drums:
+    if not track.is_drums or track.program:  # on channel 10 a program change picks the drum kit
         mt.append(mido.Message("program_change", channel=ch, program=track.program, time=0))
     mt.append(mido.Message("control_change", channel=ch, control=7, value=track.volume, time=0))
     mt.append(mido.Message("control_change", channel=ch, control=10, value=track.pan, time=0))
@@ -55,7 +56,14 @@ def to_midi(score: Score) -> mido.MidiFile:
     conductor.append(mido.MetaMessage("time_signature", numerator=score.numerator,
                                       denominator=score.denominator, time=0))
     conductor.append(mido.MetaMessage("key_signature", key=_key_signature(score), time=0))
-    conductor.append(mido.MetaMessage("end_of_track", time=end_tick))
+    # Section markers and chord symbols: DAWs show them, and analysis reads the chords back.
+    labels = [(_ticks(q), 0, mido.MetaMessage("marker", text=name)) for q, name in score.sections]
+    labels += [(_ticks(q), 1, mido.MetaMessage("text", text=f"{CHORD_PREFIX}{name}")) for q, name in score.chords]
+    now = 0
+    for tick, _, msg in sorted(labels, key=lambda e: (e[0], e[1])):
+        conductor.append(msg.copy(time=tick - now))
+        now = tick
+    conductor.append(mido.MetaMessage("end_of_track", time=max(0, end_tick - now)))
     mid.tracks.append(conductor)
     for track in score.tracks:
         lyrics = score.lyrics if track.name == "vocals" else []

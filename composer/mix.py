@@ -29,7 +29,7 @@ class MixSettings:
         return any(self.lead_effects.get(k, 0) > 0 for k in ("distortion_db", "chorus", "delay"))
 
 
-def _lead_chain(settings: MixSettings) -> Pedalboard:
+def lead_chain(settings: MixSettings) -> Pedalboard:
     fx = settings.lead_effects
     chain = []
     if fx.get("distortion_db", 0) > 0:
@@ -50,7 +50,7 @@ def mix(buses: dict[str, np.ndarray], settings: MixSettings, duration_s: float,
     master = np.zeros((length, 2), dtype=np.float32)
     for name, audio in buses.items():
         if name == "lead" and settings.lead_needs_own_bus:
-            audio = _lead_chain(settings)(audio.T.copy(), SAMPLE_RATE).T
+            audio = lead_chain(settings)(audio.T.copy(), SAMPLE_RATE).T
         gain = 10 ** (gains_db.get(name, 0.0) / 20)
         master[: len(audio)] += audio[:length] * gain
     room = max(0.05, min(1.0, settings.reverb))

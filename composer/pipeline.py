@@ -57,6 +57,16 @@ class Composition:
         }
 
 
+def mix_settings(plan: Plan) -> MixSettings:
+    """Effects for a plan: the voice colours the lead, the larger of theme and voice reverb wins."""
+    return MixSettings(
+        lead_effects=plan.voice.spec.get("effects", {}),
+        reverb=max(plan.theme.spec.get("effects", {}).get("reverb", 0.3),
+                   plan.voice.spec.get("effects", {}).get("reverb", 0.0)),
+        tempo=plan.tempo,
+    )
+
+
 def draw_seed() -> int:
     return secrets.randbelow(SEED_RANGE[1])
 
@@ -114,12 +124,7 @@ class Composer:
     def render(self, composition: Composition):
         """Master audio (float32 stereo) for a composed score."""
         plan, score = composition.plan, composition.score
-        settings = MixSettings(
-            lead_effects=plan.voice.spec.get("effects", {}),
-            reverb=max(plan.theme.spec.get("effects", {}).get("reverb", 0.3),
-                       plan.voice.spec.get("effects", {}).get("reverb", 0.0)),
-            tempo=plan.tempo,
-        )
+        settings = mix_settings(plan)
         buses = render_buses(score, separate_lead=settings.lead_needs_own_bus)
         return mix(buses, settings, score.duration_s)
 

@@ -79,7 +79,7 @@ class Synth:
             fs.system_reset()
             for track in tracks:
                 if track.is_drums:
-                    fs.program_select(track.channel, self._sfid, 128, 0)
+                    fs.program_select(track.channel, self._sfid, 128, track.program)
                 else:
                     fs.program_select(track.channel, self._sfid, 0, track.program)
                 fs.cc(track.channel, 7, track.volume)

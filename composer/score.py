@@ -50,6 +50,8 @@ class Score:
     tracks: list[Track]
     title: str = "Muse"
     lyrics: list[tuple[float, str]] = field(default_factory=list)  # (start quarter, syllable)
+    chords: list[tuple[float, str]] = field(default_factory=list)  # (start quarter, chord name)
+    sections: list[tuple[float, str]] = field(default_factory=list)  # (start quarter, section name)
 
     def track(self, name: str) -> Track | None:
         return next((t for t in self.tracks if t.name == name), None)

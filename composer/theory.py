@@ -157,7 +157,7 @@ def is_roman(text: str) -> bool:
 def roman_to_chord(numeral: str, key: Key) -> Chord:
     """Spell a roman numeral in a key. Upper case = major, lower = minor, ° = diminished.
 
-    In minor keys `V` is major (harmonic minor), as composers write it.
+    In minor keys `V` is major and `vii°` sits on the leading tone (harmonic minor), as composers write them.
     """
     match = _ROMAN_RE.match(numeral)
     if not match:
@@ -168,6 +168,8 @@ def roman_to_chord(numeral: str, key: Key) -> Chord:
     root = (key.tonic + scale[degree] + (1 if accidental == "#" else -1 if accidental == "b" else 0)) % 12
     if quality_mark and quality_mark.lower() in ("°", "o", "dim"):
         quality = "dim"
+        if key.mode == "minor" and degree == 6 and not accidental:
+            root = (root + 1) % 12  # vii° in minor sits on the raised leading tone
     elif quality_mark and quality_mark.lower() in ("+", "aug"):
         quality = "aug"
     else:
@@ -191,3 +193,18 @@ def roman_to_chord(numeral: str, key: Key) -> Chord:
 def note_name(midi_pitch: int, key: Key | None = None) -> str:
     names = FLAT_NAMES if key is not None and key.uses_flats else SHARP_NAMES
     return f"{names[midi_pitch % 12]}{midi_pitch // 12 - 1}"
+
+
+_CHORD_NAME_RE = re.compile(r"^([A-G])(#|b)?(m|dim|aug|sus2|sus4)?(maj7|7|6|add9)?$")
+_TRIADS = {None: (0, 4, 7), "m": (0, 3, 7), "dim": (0, 3, 6), "aug": (0, 4, 8), "sus2": (0, 2, 7), "sus4": (0, 5, 7)}
+_EXTENSIONS = {None: (), "maj7": (11,), "7": (10,), "6": (9,), "add9": (14,)}
+
+
+def parse_chord_name(name: str) -> frozenset[int]:
+    """Pitch classes of a chord name as `Chord.name` writes it ("F#m", "Bbmaj7", "Cdim")."""
+    match = _CHORD_NAME_RE.match(name.strip())
+    if not match:
+        raise ValueError(f"not a chord name: {name!r}")
+    letter, accidental, quality, extension = match.groups()
+    root = (PITCH_CLASS[letter] + (1 if accidental == "#" else -1 if accidental == "b" else 0)) % 12
+    return frozenset((root + i) % 12 for i in _TRIADS[quality] + _EXTENSIONS[extension])

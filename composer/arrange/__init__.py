@@ -22,8 +22,13 @@ GM_NAMES = {
     89: "warm pad", 46: "harp", 12: "marimba", 19: "church organ", 16: "organ", 8: "celesta",
     10: "music box", 9: "glockenspiel", 42: "cello", 40: "violin", 68: "oboe", 70: "bassoon",
     57: "trombone", 65: "alto sax", 66: "tenor sax", 95: "sweep pad", 91: "choir pad",
-    92: "bowed pad", 99: "atmosphere", 62: "synth brass", 50: "synth strings", 87: "bass & lead",
+    92: "bowed pad", 99: "atmosphere", 43: "contrabass", 49: "slow strings", 58: "tuba", 90: "polysynth", 62: "synth brass", 50: "synth strings", 87: "bass & lead",
 }
+
+
+# General MIDI drum kits in bank 128 (GS numbering, as FluidR3 and most GM soundfonts have them)
+DRUM_KITS = {0: "drum kit", 8: "room kit", 16: "power kit", 24: "electronic kit", 25: "TR-808 kit",
+             32: "jazz kit", 40: "brush kit", 48: "orchestral percussion"}
 
 
 def instrument_name(program: int) -> str:
@@ -56,28 +61,36 @@ def arrange(plan: Plan, melody: list[Note], seed: int) -> Score:
         pulse = plan.meter.pulse_quarters
         lead_notes = [n for n in lead_notes if abs(n.start / pulse - round(n.start / pulse)) < 1e-6]
     style = shape.get("accompaniment") or ("pad" if drum_led else theme["accompaniment"]["style"])
-    harmony_program = shape.get("harmony_program", theme["instruments"]["harmony"])
+    kept = set(theme["instruments"].get("keep", []))
+
+    def program(role: str) -> int | None:
+        """The voice recolours a role unless the theme keeps that instrument as its signature."""
+        own = theme["instruments"].get(role)
+        return own if role in kept else shape.get(f"{role}_program", own)
+
+    harmony_program, bass_program, pad_program = program("harmony"), program("bass"), program("pad")
     tracks = [
         Track(lead_name, plan.lead_program, 0, lead_notes, bus="lead", instrument=plan.lead_name,
               volume=110, pan=64, reverb_send=50),
         Track("harmony", harmony_program, 1,
               harmony_part(plan, style, theme["accompaniment"].get("octave", 4), round(velocity * 0.72 * harmony_level)),
               instrument=instrument_name(harmony_program), volume=90, pan=48, reverb_send=60),
-        Track("bass", shape.get("bass_program", theme["instruments"]["bass"]), 2,
+        Track("bass", bass_program, 2,
               bass_part(plan, theme["bass"]["style"], theme["bass"].get("octave", 2), round(velocity * 0.85)),
-              instrument=instrument_name(shape.get("bass_program", theme["instruments"]["bass"])),
-              volume=100, pan=64, reverb_send=20),
+              instrument=instrument_name(bass_program), volume=100, pan=64, reverb_send=20),
     ]
-    pad_program = shape.get("pad_program", theme["instruments"].get("pad"))
     if pad_program is not None and not drum_led:
         tracks.append(Track("pad", pad_program, 3, pad_part(plan, round(velocity * 0.45 * harmony_level)),
                             instrument=instrument_name(pad_program), volume=70, pan=80, reverb_send=80))
     drums_cfg = theme["drums"]
     drum_level = drums_cfg.get("level", 1.0) * shape.get("drums", 1.0)
+    # some voices bring drums even to themes that have none of their own (metal, drums)
+    drum_level = max(drum_level, shape.get("drums_floor", 0.0))
     if drum_level > 0:
-        tracks.append(Track("drums", 0, DRUM_CHANNEL,
+        kit = shape.get("drum_kit", drums_cfg.get("kit", 0))
+        tracks.append(Track("drums", kit, DRUM_CHANNEL,
                             drum_part(plan, velocity, min(1.3, drum_level), drums_cfg.get("fills", True), rng, led=drum_led),
-                            instrument="drum kit", volume=100 if not drum_led else 115, pan=64, reverb_send=30))
+                            instrument=DRUM_KITS.get(kit, "drum kit"), volume=100 if not drum_led else 115, pan=64, reverb_send=30))
 
     for track in tracks:
         notes = _dynamics(plan, track.notes)
@@ -99,7 +112,21 @@ def arrange(plan: Plan, melody: list[Note], seed: int) -> Score:
         total_quarters=plan.total_quarters,
         tracks=tracks,
         title=_title(plan.request.prompt),
+        chords=_chord_changes(plan, sounding_key),
+        sections=[(s.start_bar * plan.bar_quarters, s.name) for s in plan.sections],
     )
+
+
+def _chord_changes(plan: Plan, sounding_key) -> list[tuple[float, str]]:
+    """Chord names at each change, as they sound (after `pitch`), for the MIDI file and analysis."""
+    changes: list[tuple[float, str]] = []
+    for slot in range(plan.bars * plan.slots_per_bar):
+        start = slot * plan.slot_quarters
+        chord = plan.chord_at(start)
+        name = replace(chord, root=(chord.root + plan.request.pitch) % 12).name(sounding_key)
+        if not changes or changes[-1][1] != name:
+            changes.append((start, name))
+    return changes
 
 
 def _title(prompt: str) -> str:

@@ -106,7 +106,7 @@ def pad_part(plan: Plan, velocity: int) -> list[Note]:
     """Sustained chords, one per bar, for warmth under everything."""
     notes: list[Note] = []
     previous = None
-    center = harmony_center(plan, 4) - 4
+    center = harmony_center(plan, 4)
     for bar in range(plan.bars):
         start = bar * plan.bar_quarters
         chord = plan.chord_at(start)

@@ -74,7 +74,8 @@ def drum_part(plan: Plan, velocity: int, level: float, fills: bool, rng: random.
                 for step in range(steps_per_bar):
                     mark = steps[step % len(steps)]
                     t = start + step * STEP_Q
-                    if mark == "." or (fill_here and t >= start + plan.bar_quarters - min(2.0, plan.bar_quarters / 2)):
+                    in_fill = fill_here and t >= start + plan.bar_quarters - min(2.0, plan.bar_quarters / 2)
+                    if mark == "." or (in_fill and name != "kick"):  # the kick keeps time under a fill
                         continue
                     if step == 0 and name in ("hat", "ride") and bar == section.start_bar and bar > 0:
                         continue  # the crash takes the downbeat

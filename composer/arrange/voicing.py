@@ -20,6 +20,8 @@ def voice_chord(chord: Chord, center: int, previous: list[int] | None, size: int
                 pitches.append(p)
                 last = p
             candidates.append(pitches)
+    # keep chords off the bass's register: nothing more than a sixth below the centre
+    candidates = [c for c in candidates if min(c) >= center - 9] or candidates
     target = previous or [center - 4, center, center + 4]
     mean_target = sum(target) / len(target)
 

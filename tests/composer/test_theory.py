@@ -42,3 +42,9 @@ def test_roman_numerals_in_major_and_minor():
     assert roman_to_chord("V", a).pitch_classes == {4, 8, 11}  # harmonic-minor dominant
     assert roman_to_chord("ii°", a).pitch_classes == {11, 2, 5}
     assert roman_to_chord("Imaj7", c).name(c) == "Cmaj7"
+
+
+def test_leading_tone_diminished_in_minor():
+    c_minor = Key.parse("C minor")
+    assert roman_to_chord("vii°", c_minor).pitch_classes == {11, 2, 5}
+    assert roman_to_chord("bII", c_minor).pitch_classes == {1, 5, 8}

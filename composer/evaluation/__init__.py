@@ -1,0 +1,1 @@
+"""Measurements Muse reports about itself (theme distinctness, voice timbre, model quality)."""
