@@ -45,6 +45,12 @@ def lead_chain(settings: MixSettings) -> Pedalboard:
 def mix(buses: dict[str, np.ndarray], settings: MixSettings, duration_s: float,
         gains_db: dict[str, float] | None = None) -> np.ndarray:
     """Sum the buses (float32 stereo), colour, reverberate, normalise; returns (frames, 2) float32."""
+    return normalise(mix_buses(buses, settings, duration_s, gains_db))
+
+
+def mix_buses(buses: dict[str, np.ndarray], settings: MixSettings, duration_s: float,
+              gains_db: dict[str, float] | None = None) -> np.ndarray:
+    """`mix` before loudness normalisation (a sung piece adds its vocal first)."""
     gains_db = gains_db or {}
     length = max(len(b) for b in buses.values())
     master = np.zeros((length, 2), dtype=np.float32)
@@ -64,7 +70,7 @@ def mix(buses: dict[str, np.ndarray], settings: MixSettings, duration_s: float,
     fade = min(len(master), int(FADE_OUT_S * SAMPLE_RATE))
     if fade:
         master[-fade:] *= np.linspace(1.0, 0.0, fade, dtype=np.float32)[:, None]
-    return normalise(master)
+    return master
 
 
 def limit(audio: np.ndarray, ceiling: float, lookahead_s: float = 0.003) -> np.ndarray:
