@@ -29,6 +29,7 @@ from composer.plan import Plan, make_plan
 from composer.render import render_buses
 from composer.request import SEED_RANGE, CompositionRequest
 from composer.score import Score
+from composer.sing import prepare as prepare_vocals
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,8 @@ class Composition:
     engine: dict[str, Any]
     files: dict[str, Any] = field(default_factory=dict)
     timings_s: dict[str, float] = field(default_factory=dict)
+    sung: Any = None  # composer.sing.SungLine when a voice sings the lyrics
+    stems_audio: dict[str, Any] = field(default_factory=dict)  # "vocals"/"accompaniment" audio of a sung piece
 
     def to_manifest(self) -> dict[str, Any]:
         return {
@@ -116,8 +119,10 @@ class Composer:
         out = []
         for request, plan, melody in zip(requests, plans, melodies):
             score = arrange(plan, melody, request.seed)
-            out.append(Composition(request, plan, score, midi_bytes(score), describe(plan, score),
-                                   infos[request.engine]))
+            sung = prepare_vocals(plan, score)  # fills score.lyrics before the MIDI is written
+            description = describe(plan, score) + (sung.describe() if sung else "")
+            out.append(Composition(request, plan, score, midi_bytes(score), description,
+                                   infos[request.engine], sung=sung))
         return out
 
     # -- audio and files -----------------------------------------------------------------
@@ -125,6 +130,12 @@ class Composer:
         """Master audio (float32 stereo) for a composed score."""
         plan, score = composition.plan, composition.score
         settings = mix_settings(plan)
+        if composition.sung is not None:
+            from composer.sing.mixdown import render_song
+
+            song = render_song(score, composition.sung, plan.voice.name, settings)
+            composition.stems_audio = {"vocals": song.vocals, "accompaniment": song.accompaniment}
+            return song.master
         buses = render_buses(score, separate_lead=settings.lead_needs_own_bus)
         return mix(buses, settings, score.duration_s)
 
@@ -135,6 +146,9 @@ class Composer:
         files: dict[str, Any] = {"midi": _write_atomic(out_dir / f"{stem}.mid", composition.midi)}
         if audio is not None and request.format in ("mp3", "ogg", "wav"):
             files["audio"] = write_audio(audio, out_dir / f"{stem}.{request.format}", request.format)
+        if request.stems and composition.stems_audio:
+            files["stems"] = {name: write_audio(part, out_dir / f"{stem}-{name}.wav", "wav")
+                              for name, part in composition.stems_audio.items()}
         subtitle = (f"{request.theme} · {request.voice} · {score.key_name} · {request.tempo} BPM · "
                     f"{request.meter} · {round(score.duration_s)} s · seed {request.seed}")
         sections = [(s.name, s.start_bar * composition.plan.bar_quarters) for s in composition.plan.sections]

@@ -1,0 +1,69 @@
+"""The vocalist: a text-set line → a dry vocal track (mono float32 at the render sample rate).
+
+Each distinct syllable is spoken once (a repeated chorus costs nothing extra), analysed once,
+and sung as many times as the setting asks.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.signal import resample_poly
+
+from composer.render import SAMPLE_RATE
+from composer.score import Score
+from composer.sing.setting import SungLine
+from composer.sing.singers import singer_for
+from composer.sing.speech import Speaker, get_speaker
+from composer.sing.vocoder import Event, analyse, layout, sing_events
+
+TARGET_RMS = 0.1  # while singing; the mix sets the final level
+
+
+@dataclass
+class Vocal:
+    audio: np.ndarray  # mono float32 at SAMPLE_RATE
+    events: list[Event]  # what was sung where (seconds), for evaluation
+
+
+class Vocalist:
+    def __init__(self, speaker: Speaker | None = None):
+        self.speaker = speaker or get_speaker()
+        self._lock = threading.Lock()
+
+    def sing(self, line: SungLine, score: Score, voice: str) -> Vocal:
+        length_s = score.duration_s + 1.0
+        if not line.syllables:
+            return Vocal(np.zeros(int(length_s * SAMPLE_RATE), dtype=np.float32), [])
+        distinct: list = []
+        spoken_index: dict[int, int] = {}
+        for sung in line.syllables:
+            if id(sung.syllable) not in spoken_index:
+                spoken_index[id(sung.syllable)] = len(distinct)
+                distinct.append(sung.syllable)
+        with self._lock:
+            speech = self.speaker.speak(distinct)
+        world = analyse(speech)
+        events = layout(line, score.seconds_per_quarter, spoken_index)
+        audio = sing_events(events, speech, world, singer_for(voice), length_s)
+        audio = resample_poly(audio, SAMPLE_RATE, speech.sample_rate).astype(np.float32)
+        audio = audio[: int(length_s * SAMPLE_RATE)]
+        active = np.abs(audio) > 1e-4
+        rms = float(np.sqrt(np.mean(audio[active] ** 2))) if active.any() else 0.0
+        if rms > 0:
+            audio *= TARGET_RMS / rms
+        return Vocal(audio, events)
+
+
+_vocalist: Vocalist | None = None
+_vocalist_lock = threading.Lock()
+
+
+def get_vocalist() -> Vocalist:
+    global _vocalist
+    with _vocalist_lock:
+        if _vocalist is None:
+            _vocalist = Vocalist()
+        return _vocalist

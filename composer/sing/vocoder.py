@@ -1,0 +1,214 @@
+"""WORLD vocoder: re-pitch and re-time spoken syllables onto their notes.
+
+Speech is analysed once (F0, spectral envelope, aperiodicity per 5 ms frame). For every sung
+syllable we lay out new frames: the onset consonants at about their spoken speed from the note
+onset, the vowel stretched to fill the note(s), the coda at the end. F0 is the note's pitch with a
+short glide from the previous note and a delayed vibrato; the female singer's envelope is
+stretched up the frequency axis. WORLD then synthesises each breath-long run in one call.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from composer.sing.setting import SungLine
+from composer.sing.singers import Singer
+from composer.sing.speech import Speech
+
+FRAME_MS = 5.0
+GLIDE_S = 0.04  # portamento into a note from the one before
+VIBRATO_DELAY_S = 0.22
+VIBRATO_RAMP_S = 0.25
+ATTACK_S = 0.008
+RELEASE_S = 0.035
+NOTE_GAP_S = 0.015  # a hair of space between separately articulated syllables
+MAX_ONSET_S = 0.12
+MAX_CODA_S = 0.15
+RUN_GAP_S = 0.3  # events closer than this are synthesised in one WORLD call
+SILENT_POWER = 1e-14
+SYNTH_BINS = 257  # WORLD synthesis with a 512-point FFT: envelopes are smooth, and cost scales with size
+
+
+def _pyworld():
+    with warnings.catch_warnings():  # pyworld imports pkg_resources, which warns about itself
+        warnings.simplefilter("ignore")
+        import pyworld
+    return pyworld
+
+
+@dataclass
+class World:
+    f0: np.ndarray  # Hz per frame, 0 unvoiced
+    sp: np.ndarray  # (frames, bins) power spectral envelope
+    ap: np.ndarray  # (frames, bins) aperiodicity
+    sample_rate: int
+
+    @property
+    def frames(self) -> int:
+        return len(self.f0)
+
+
+def analyse(speech: Speech) -> World:
+    pw = _pyworld()
+    x = speech.audio.astype(np.float64)
+    fs = speech.sample_rate
+    f0, t = pw.dio(x, fs, f0_floor=60.0, f0_ceil=400.0, frame_period=FRAME_MS)
+    f0 = pw.stonemask(x, f0, t, fs)
+    sp = pw.cheaptrick(x, f0, t, fs)
+    ap = pw.d4c(x, f0, t, fs)
+    return World(f0, sp, ap, fs)
+
+
+def midi_hz(pitch: float) -> float:
+    return 440.0 * 2.0 ** ((pitch - 69.0) / 12.0)
+
+
+def _stretch(first: int, count: int, out: int) -> np.ndarray:
+    """Source frame indexes for a vowel of `count` frames sung over `out` frames: natural speed at
+    the start and end (so diphthongs glide at the end), a slow back-and-forth in the middle."""
+    if out <= count:
+        return first + np.floor(np.linspace(0, count, out, endpoint=False)).astype(int)
+    head = int(count * 0.4)
+    tail = count - head
+    middle = out - count
+    width = max(1, int(count * 0.25))
+    centre = max(0, head - width // 2)
+    phase = np.arange(middle) % (2 * width)
+    loop = centre + np.where(phase < width, phase, 2 * width - 1 - phase) // 1
+    loop = np.clip(loop, 0, count - 1)
+    return first + np.concatenate([np.arange(head), loop, head + np.arange(tail)]).astype(int)
+
+
+def _resample(first: int, count: int, out: int) -> np.ndarray:
+    if out <= 0:
+        return np.zeros(0, dtype=int)
+    if count <= 0:
+        return np.full(out, first, dtype=int)
+    return first + np.floor(np.linspace(0, count, out, endpoint=False)).astype(int)
+
+
+def _warp(matrix: np.ndarray, ratio: float, bins: int) -> np.ndarray:
+    """Stretch each frame's spectrum up the frequency axis by `ratio` (formants move up) and
+    resample it to `bins` bins over the same 0..Nyquist range."""
+    source = np.arange(bins) * ((matrix.shape[1] - 1) / (bins - 1)) / ratio
+    low = np.floor(source).astype(int)
+    frac = source - low
+    high = np.minimum(low + 1, bins - 1)
+    return np.ascontiguousarray(matrix[:, low] * (1 - frac) + matrix[:, high] * frac)
+
+
+@dataclass
+class Event:
+    """One sung syllable laid out in seconds."""
+
+    start_s: float
+    end_s: float
+    notes: list[tuple[float, float, int]]  # (start s, end s, pitch) of each note it spans
+    part_index: int  # which spoken syllable
+    velocity: int
+
+
+def layout(line: SungLine, seconds_per_quarter: float, spoken_index: dict[int, int]) -> list[Event]:
+    events: list[Event] = []
+    for k, sung in enumerate(line.syllables):
+        start = sung.start * seconds_per_quarter
+        end = sung.end * seconds_per_quarter
+        if k + 1 < len(line.syllables):
+            following = line.syllables[k + 1].start * seconds_per_quarter
+            if sung.phrase_end and following - end < 0.12:
+                end -= min(0.2, 0.25 * (end - start))  # breathe before the next phrase
+            end = min(end, following - NOTE_GAP_S)
+        notes = [(n.start * seconds_per_quarter, n.end * seconds_per_quarter, n.pitch) for n in sung.notes]
+        velocity = round(sum(n.velocity for n in sung.notes) / len(sung.notes))
+        events.append(Event(start, max(start + 0.03, end), notes, spoken_index[id(sung.syllable)], velocity))
+    return events
+
+
+def _event_frames(event: Event, speech: Speech, world: World, singer: Singer,
+                  previous_pitch: float | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(f0, frame indexes into the analysis, gain) for one event."""
+    hop = FRAME_MS / 1000.0
+    part = speech.parts[event.part_index]
+    to_frame = lambda sample: min(world.frames - 1, int(round(sample / speech.sample_rate / hop)))  # noqa: E731
+    a, v0, v1, b = (to_frame(x) for x in (part.start, part.vowel_start, part.vowel_end, part.end))
+    v1 = max(v1, v0 + 1)
+    total = max(2, int(round((event.end_s - event.start_s) / hop)))
+    onset = min(v0 - a, int(MAX_ONSET_S / hop), int(total * 0.3))
+    coda = min(max(0, b - v1), int(MAX_CODA_S / hop), int(total * 0.25))
+    vowel = max(1, total - onset - coda)
+    index = np.concatenate([_resample(a, v0 - a, onset), _stretch(v0, v1 - v0, vowel),
+                            _resample(v1, b - v1, coda)])
+    index = np.clip(index, 0, world.frames - 1)
+    times = event.start_s + np.arange(len(index)) * hop
+    in_vowel = np.zeros(len(index), dtype=bool)
+    in_vowel[onset:onset + vowel] = True
+
+    semis = np.zeros(len(index))
+    prev = previous_pitch
+    for n_start, n_end, pitch in event.notes:
+        mask = times >= n_start - 1e-9 if n_start > event.start_s + 1e-6 else np.ones(len(times), dtype=bool)
+        since = times - max(n_start, event.start_s)
+        curve = np.full(len(index), float(pitch))
+        if prev is not None and prev != pitch:
+            glide = np.clip(since / GLIDE_S, 0.0, 1.0)
+            glide = glide * glide * (3 - 2 * glide)
+            curve = prev + (pitch - prev) * glide
+        if n_end - n_start > VIBRATO_DELAY_S + 0.1:
+            depth = np.clip((since - VIBRATO_DELAY_S) / VIBRATO_RAMP_S, 0.0, 1.0) * singer.vibrato_cents / 100.0
+            curve = curve + depth * np.sin(2 * np.pi * singer.vibrato_hz * np.maximum(0.0, since - VIBRATO_DELAY_S))
+        semis = np.where(mask, curve, semis)
+        prev = pitch
+    voiced = (world.f0[index] > 0) | in_vowel
+    f0 = np.where(voiced, 440.0 * 2.0 ** ((semis - 69.0) / 12.0), 0.0)
+
+    gain = np.ones(len(index))
+    attack, release = max(1, int(ATTACK_S / hop)), max(1, int(RELEASE_S / hop))
+    gain[:attack] = np.linspace(0.3, 1.0, attack)[: len(gain)]
+    gain[-release:] *= np.linspace(1.0, 0.0, release)[-len(gain):] if len(gain) >= release else 1.0
+    gain *= (0.6 + 0.4 * event.velocity / 110.0)
+    return f0, index, gain
+
+
+def sing_events(events: list[Event], speech: Speech, world: World, singer: Singer,
+                length_s: float) -> np.ndarray:
+    """Mono float32 audio at the speech sample rate, `length_s` long."""
+    pw = _pyworld()
+    fs = world.sample_rate
+    hop = FRAME_MS / 1000.0
+    out = np.zeros(int(length_s * fs) + 1, dtype=np.float64)
+    sp_all = _warp(world.sp, singer.formant_ratio, SYNTH_BINS)
+    ap_all = _warp(world.ap, singer.formant_ratio, SYNTH_BINS)
+    if singer.breathiness:
+        ap_all = np.minimum(1.0, ap_all + singer.breathiness * (1.0 - ap_all) * np.linspace(0.2, 1.0, ap_all.shape[1]))
+    runs: list[list[Event]] = []
+    for event in events:
+        if runs and event.start_s - runs[-1][-1].end_s < RUN_GAP_S:
+            runs[-1].append(event)
+        else:
+            runs.append([event])
+    previous_pitch: float | None = None
+    last_end = -1.0
+    for run in runs:
+        run_start = run[0].start_s
+        n_frames = int(round((run[-1].end_s - run_start) / hop)) + 8
+        f0 = np.zeros(n_frames)
+        sp = np.full((n_frames, sp_all.shape[1]), SILENT_POWER)
+        ap = np.ones((n_frames, ap_all.shape[1]))
+        for event in run:
+            legato = event.start_s - last_end < 0.12
+            ev_f0, index, gain = _event_frames(event, speech, world, singer, previous_pitch if legato else None)
+            first = int(round((event.start_s - run_start) / hop))
+            count = min(len(index), n_frames - first)
+            f0[first:first + count] = ev_f0[:count]
+            sp[first:first + count] = np.maximum(sp_all[index[:count]] * (gain[:count, None] ** 2), SILENT_POWER)
+            ap[first:first + count] = np.clip(ap_all[index[:count]], 0.001, 0.999)
+            previous_pitch = float(event.notes[-1][2])
+            last_end = event.end_s
+        audio = np.nan_to_num(pw.synthesize(f0, sp, ap, fs, FRAME_MS))
+        begin = int(round(run_start * fs))
+        end = min(len(out), begin + len(audio))
+        out[begin:end] += audio[: end - begin]
+    return out.astype(np.float32)
