@@ -45,3 +45,31 @@ async def bot(standin: StandIn, bot_config: BotConfig, composer):
 
 def with_limits(config: BotConfig, **limits: Any) -> BotConfig:
     return replace(config, limits=replace(config.limits, **limits))
+
+
+def start_worker(bot) -> None:
+    """Let a bot started with `start_worker=False` compose what it has queued."""
+    from bot.tasks import spawn
+
+    bot.worker_task = spawn(bot.queue.run(), name="composer-worker")
+
+
+def piece_files(delivery) -> dict[str, bytes]:
+    """Attachments by extension: {"mid": …, "mp3": …, "png": …}."""
+    return {name.rsplit(".", 1)[1]: data for name, data in delivery.attachments.items()}
+
+
+def has_midi(delivery) -> bool:
+    return any(name.endswith(".mid") for name in delivery.attachments)
+
+
+def fields(delivery) -> dict[str, str]:
+    (embed,) = delivery.embeds
+    return {f["name"]: f["value"] for f in embed["fields"]}
+
+
+async def piece_in_channel(standin, channel_id: int, timeout: float = 30):
+    """The first message (new or edited) in a channel that carries a piece's MIDI file."""
+    return await standin.wait_for(
+        lambda d: d.kind in ("message", "edit_message") and d.channel_id == channel_id and has_midi(d),
+        timeout=timeout, what="a piece in the channel")
