@@ -27,10 +27,11 @@ def _encode(audio: np.ndarray, fmt: str, quality: str | None) -> bytes:
 
 
 def _preview(audio: np.ndarray, seconds: float) -> np.ndarray:
-    frames = max(1, int(seconds * SAMPLE_RATE))
-    clip = np.array(audio[:, :frames], dtype=np.float32)
+    """The first `seconds` of (frames, channels) audio, faded out over the last second."""
+    frames = min(len(audio), max(1, int(seconds * SAMPLE_RATE)))
+    clip = np.array(audio[:frames], dtype=np.float32)
     fade = min(frames, int(FADE_S * SAMPLE_RATE))
-    clip[:, frames - fade:] *= np.linspace(1.0, 0.0, fade, dtype=np.float32)
+    clip[frames - fade:] *= np.linspace(1.0, 0.0, fade, dtype=np.float32)[:, None]
     return clip
 
 
@@ -45,7 +46,7 @@ def fit_audio(data: bytes, audio: np.ndarray, fmt: str, limit_bytes: int) -> tup
             return smaller, fmt, f"audio sent at {quality} kbps to fit Discord's upload limit"
     preview_fmt = PREVIEW_FORMAT[fmt]
     quality = BITRATE_LADDER[preview_fmt][-1]
-    full_s = audio.shape[1] / SAMPLE_RATE
+    full_s = len(audio) / SAMPLE_RATE
     bytes_per_s = len(_encode(audio, preview_fmt, quality)) / max(full_s, 0.1)
     seconds = min(full_s, budget / bytes_per_s * 0.95)
     while seconds >= 1.0:
