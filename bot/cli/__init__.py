@@ -6,10 +6,10 @@ import argparse
 import logging
 import sys
 
-from bot.cli import bot_cmd, compose_cmd, catalog_cmd, parse_cmd
+from bot.cli import bot_cmd, compose_cmd, catalog_cmd, parse_cmd, train_cmd
 
 # Each module adds its subcommand; `db` and `bot` join as their packages land.
-_COMMAND_MODULES = [compose_cmd, parse_cmd, catalog_cmd, bot_cmd]
+_COMMAND_MODULES = [compose_cmd, parse_cmd, catalog_cmd, bot_cmd, train_cmd]
 
 try:  # storage is optional until its package lands
     from bot.cli import db_cmd

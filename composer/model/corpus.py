@@ -200,6 +200,42 @@ def _done_ids(shard: Path) -> set[str]:
     return done
 
 
+PRIORITY = COLLECTIONS[:6]  # parsed interleaved first, so a usable mix exists early
+CHUNK = 10  # works taken from one file before moving to the next
+
+
+def _round_robin(iterators: list[Iterator]) -> Iterator:
+    """CHUNK items from each iterator in turn until all are exhausted."""
+    live = list(iterators)
+    while live:
+        for it in list(live):
+            for _ in range(CHUNK):
+                try:
+                    yield next(it)
+                except StopIteration:
+                    live.remove(it)
+                    break
+
+
+def _collection_works(collection: str, files: list[Path]) -> Iterator[tuple[str, Path, str, object]]:
+    def tagged(path: Path) -> Iterator[tuple[str, Path, str, object]]:
+        for work_id, parse in _works_in(path, collection):
+            yield collection, path, work_id, parse
+
+    return _round_robin([tagged(path) for path in files])
+
+
+def _schedule(collections: tuple[str, ...]) -> Iterator[tuple[str, Path, str, object]]:
+    by_collection: dict[str, list[Path]] = {}
+    for collection, path in corpus_files(collections):
+        by_collection.setdefault(collection, []).append(path)
+    first = [c for c in collections if c in PRIORITY and c in by_collection]
+    rest = [c for c in collections if c not in PRIORITY and c in by_collection]
+    yield from _round_robin([_collection_works(c, by_collection[c]) for c in first])
+    for c in rest:
+        yield from _collection_works(c, by_collection[c])
+
+
 def prepare(out_dir: Path, collections: tuple[str, ...] = COLLECTIONS, limit: int | None = None) -> dict[str, int]:
     """Parse the corpus into `out_dir/<collection>/<file>.jsonl`; resumable. Returns counts."""
     import warnings
@@ -207,32 +243,34 @@ def prepare(out_dir: Path, collections: tuple[str, ...] = COLLECTIONS, limit: in
     warnings.filterwarnings("ignore")
     signal.signal(signal.SIGALRM, _alarm)
     counts = {"ok": 0, "skipped": 0, "failed": 0, "cached": 0}
+    done: set[str] = set()
+    for shard in out_dir.rglob("*.jsonl"):
+        done |= _done_ids(shard)
     started = time.monotonic()
-    for collection, path in corpus_files(collections):
+    for n, (collection, path, work_id, parse) in enumerate(_schedule(collections)):
+        if work_id in done:
+            counts["cached"] += 1
+            continue
+        if limit is not None and counts["ok"] >= limit:
+            break
+        record: dict[str, object]
+        try:
+            signal.alarm(PARSE_TIMEOUT_S)
+            work = extract(parse(), work_id, collection)
+            record = asdict(work) if work else {"id": work_id, "skip": True}
+            counts["ok" if work else "skipped"] += 1
+        except Exception as exc:  # noqa: BLE001 — music21 raises anything on odd files
+            record = {"id": work_id, "error": f"{type(exc).__name__}: {exc}"[:200]}
+            counts["failed"] += 1
+        finally:
+            signal.alarm(0)
         shard = out_dir / collection / f"{path.name}.jsonl"
         shard.parent.mkdir(parents=True, exist_ok=True)
-        done = _done_ids(shard)
         with shard.open("a") as sink:
-            for work_id, parse in _works_in(path, collection):
-                if work_id in done:
-                    counts["cached"] += 1
-                    continue
-                if limit is not None and counts["ok"] >= limit:
-                    return counts
-                record: dict[str, object]
-                try:
-                    signal.alarm(PARSE_TIMEOUT_S)
-                    work = extract(parse(), work_id, collection)
-                    record = asdict(work) if work else {"id": work_id, "skip": True}
-                    counts["ok" if work else "skipped"] += 1
-                except Exception as exc:  # noqa: BLE001 — music21 raises anything on odd files
-                    record = {"id": work_id, "error": f"{type(exc).__name__}: {exc}"[:200]}
-                    counts["failed"] += 1
-                finally:
-                    signal.alarm(0)
-                sink.write(json.dumps(record) + "\n")
-                sink.flush()
-        log.info("%s: %s (%.0f s)", shard.name, counts, time.monotonic() - started)
+            sink.write(json.dumps(record) + "\n")
+        if n % 100 == 0:
+            log.info("%s %s (%.0f s)", work_id, counts, time.monotonic() - started)
+    log.info("done %s (%.0f s)", counts, time.monotonic() - started)
     return counts
 
 

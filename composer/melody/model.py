@@ -1,0 +1,140 @@
+"""The neural melody engine: the trained transformer writes the tune, the plan steers it.
+
+Each distinct section (verse, chorus, bridge, ending) is written once, in order, as one tune;
+returning sections repeat their first appearance, as songs do. Intro bars are left to the band.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from composer.melody import EngineInfo
+from composer.model.chords import quality_of
+from composer.model.model import CheckpointError, load_checkpoint
+from composer.model.paths import CHECKPOINT_DIR
+from composer.model.sample import BarSpec, MelodySpec, generate
+from composer.model.tokenizer import PITCH_HIGH, PITCH_LOW, TICKS_PER_QUARTER, Tokenizer, density_bin
+from composer.plan import Plan, Section
+from composer.score import Note
+
+DEFAULT_CHECKPOINT = CHECKPOINT_DIR / "melody"
+CENTRE_PITCH = 67  # the tonic-relative register the model was trained around
+# Theme → the corpus style whose tunes it most resembles (a theme may name its own: melody.style).
+THEME_STYLES = {
+    "birthday": "folk", "happy": "folk", "holiday": "folk", "lullaby": "folk", "march": "folk",
+    "nature": "scottish", "sad": "scottish", "romantic": "scottish", "relax": "scottish", "chill": "scottish",
+    "dance": "irish", "retro": "irish", "rock": "irish", "adventure": "irish", "jazz": "song",
+    "epic": "chorale", "horror": "chorale", "space": "scottish",
+}
+# Theme density (≈ notes per pulse) → the tokenizer's notes-per-quarter bins.
+_DENSITY_PER_QUARTER = 1.3
+
+
+def checkpoint_exists(folder: Path = DEFAULT_CHECKPOINT) -> bool:
+    return (folder / "model.safetensors").exists()
+
+
+class ModelEngine:
+    """Writes melodies with the trained checkpoint; one instance owns the loaded weights."""
+
+    def __init__(self, checkpoint: Path = DEFAULT_CHECKPOINT):
+        if not checkpoint_exists(checkpoint):
+            raise CheckpointError(f"no melody model at {checkpoint}; train one with `muse train` "
+                                  "or use --engine rules")
+        self.model, self.config, self.tokenizer, meta = load_checkpoint(checkpoint)
+        step = meta.get("training", {}).get("step", "?")
+        try:
+            shown = str(checkpoint.relative_to(CHECKPOINT_DIR.parent.parent))
+        except ValueError:
+            shown = str(checkpoint)
+        self.info = EngineInfo(name="model", version=f"gpt2-{self.config.n_layer}x{self.config.n_embd}-step{step}",
+                               checkpoint=shown)
+        self._lock = threading.Lock()  # one forward pass at a time; callers batch instead
+
+    def write(self, plans: list[Plan], seeds: list[int]) -> list[list[Note]]:
+        layouts = [_layout(plan) for plan in plans]
+        specs = [_spec(plan, layout, self.tokenizer, seed) for plan, layout, seed in zip(plans, layouts, seeds)]
+        with self._lock:
+            sequences = generate(self.model, self.tokenizer, specs)
+        return [_notes(plan, layout, self.tokenizer.decode(seq, plan.bar_quarters))
+                for plan, layout, seq in zip(plans, layouts, sequences)]
+
+
+def _layout(plan: Plan) -> list[tuple[Section, int | None]]:
+    """Sections the tune covers, each with the index of the earlier section it repeats (None: new)."""
+    seen: dict[tuple, int] = {}
+    out: list[tuple[Section, int | None]] = []
+    body = [s for s in plan.sections if s.name != "intro"]
+    for i, section in enumerate(body):
+        key = (section.name, section.bars, section.chords)
+        last = i == len(body) - 1
+        if key in seen and not last:
+            out.append((section, seen[key]))
+        else:
+            seen.setdefault(key, i)
+            out.append((section, None))
+    return out
+
+
+def _transpose(plan: Plan) -> int:
+    """Semitones from tonic-relative token pitch to the real pitch, centring the lead's register."""
+    low, high = plan.voice.spec["lead"]["register"]
+    centre = (low + high) / 2
+    return plan.key.tonic + 12 * round((centre - plan.key.tonic - CENTRE_PITCH) / 12)
+
+
+def _chord_rel(plan: Plan, quarters: float) -> tuple[int, str]:
+    chord = plan.chord_at(quarters)
+    return ((chord.root - plan.key.tonic) % 12, quality_of(chord.intervals))
+
+
+def _spec(plan: Plan, layout: list[tuple[Section, int | None]], tok: Tokenizer, seed: int) -> MelodySpec:
+    melody = plan.theme.spec.get("melody", {})
+    style = melody.get("style") or THEME_STYLES.get(plan.theme.name, "folk")
+    density = density_bin(melody.get("density", 1.0) * _DENSITY_PER_QUARTER / plan.meter.pulse_quarters)
+    shift = _transpose(plan)
+    low, high = plan.voice.spec["lead"]["register"]
+    scale = set((pc - plan.key.tonic) % 12 for pc in plan.key.scale)
+    pitches = [p for p in range(PITCH_LOW, PITCH_HIGH) if low <= p + shift <= high and p % 12 in scale]
+    tonics = [p for p in pitches if p % 12 == 0] or pitches
+    bar_q = plan.bar_quarters
+    pulse_ticks = round(plan.meter.pulse_quarters * TICKS_PER_QUARTER)
+    bar_ticks = round(bar_q * TICKS_PER_QUARTER)
+    new_bars = [b for section, repeat in layout if repeat is None
+                for b in range(section.start_bar, section.end_bar)]
+    bars = []
+    for n, bar in enumerate(new_bars):
+        start = bar * bar_q
+        halves = (_chord_rel(plan, start), _chord_rel(plan, start + bar_q / 2))
+        strong = {}
+        for tick in range(0, bar_ticks, pulse_ticks):
+            root, quality = _chord_rel(plan, start + tick / TICKS_PER_QUARTER)
+            chord = plan.chord_at(start + tick / TICKS_PER_QUARTER)
+            strong[tick] = frozenset((pc - plan.key.tonic) % 12 for pc in chord.pitch_classes) & scale or None
+        bars.append(BarSpec(tok.bar_prefix(len(new_bars) - n, halves),
+                            {t: pcs for t, pcs in strong.items() if pcs}, final=n == len(new_bars) - 1))
+    header = tok.header(style, plan.key.mode, str(plan.meter), density)
+    return MelodySpec(header, bars, bar_ticks, pitches, tonics, float(melody.get("temperature", 1.0)),
+                      float(melody.get("top_p", 0.95)), seed)
+
+
+def _notes(plan: Plan, layout: list[tuple[Section, int | None]], decoded: list[tuple[float, float, int]]) -> list[Note]:
+    """Place the written tune: new sections where they belong, repeats copied from their first time."""
+    bar_q = plan.bar_quarters
+    shift = _transpose(plan)
+    by_section: dict[int, list[tuple[float, float, int]]] = {}
+    cursor = 0  # bar in the written tune
+    for i, (section, repeat) in enumerate(layout):
+        if repeat is not None:
+            continue
+        lo, hi = cursor * bar_q, (cursor + section.bars) * bar_q
+        by_section[i] = [(on - lo, d, p) for on, d, p in decoded if lo - 1e-6 <= on < hi - 1e-6]
+        cursor += section.bars
+    notes = []
+    for i, (section, repeat) in enumerate(layout):
+        offset = section.start_bar * bar_q
+        for on, d, p in by_section[repeat if repeat is not None else i]:
+            velocity = 96 if abs(on % bar_q) < 1e-6 else 84 if abs(on % plan.meter.pulse_quarters) < 1e-6 else 76
+            notes.append(Note(offset + on, d, p + shift, velocity))
+    return notes
