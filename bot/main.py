@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from typing import Any, AsyncIterator
 from bot.client import MuseBot
 from bot.config import BotConfig, load_config
 from bot.queue import JobQueue
+from bot.tasks import spawn
 from bot.worker import ComposerWorker
 from composer.pipeline import Composer
 from storage import ArtifactStore, Database, database_path, open_database
@@ -63,6 +65,9 @@ async def serve(config: BotConfig, *, sync: bool = False) -> None:
     point_discord(config)
     async with open_resources(config) as resources:
         async with create_bot(config, resources, sync=sync) as bot:
+            # SIGTERM (systemd, docker stop) closes cleanly; unfinished jobs stay queued in the database
+            asyncio.get_running_loop().add_signal_handler(
+                signal.SIGTERM, lambda: spawn(bot.close(), name="close-on-sigterm"))
             await bot.start(config.token)
 
 
