@@ -29,7 +29,7 @@ class MelodyEngine(Protocol):
         ...
 
 
-ENGINES = ("rules",)
+ENGINES = ("model", "rules")
 
 
 def get_engine(name: str) -> MelodyEngine:
@@ -37,4 +37,8 @@ def get_engine(name: str) -> MelodyEngine:
         from composer.melody.rules import RulesEngine
 
         return RulesEngine()
+    if name == "model":
+        from composer.melody.model import ModelEngine
+
+        return ModelEngine()
     raise InvalidRequest(f"unknown engine {name!r}; engines: {', '.join(ENGINES)}")

@@ -134,8 +134,7 @@ def extract(score, work_id: str, collection: str, title: str = "") -> Work | Non
     notes = _melody(first, shift)
     if len(notes) < 8:
         return None
-    melody_stream = first.flatten().notes
-    found = melody_stream.analyze("key")
+    found = first.flatten().notes.stream().analyze("key")
     stated = [k for k in score.recurse().getElementsByClass(m21key.KeySignature)]
     signature_key = None
     if stated:
@@ -240,7 +239,12 @@ def prepare(out_dir: Path, collections: tuple[str, ...] = COLLECTIONS, limit: in
     """Parse the corpus into `out_dir/<collection>/<file>.jsonl`; resumable. Returns counts."""
     import warnings
 
-    warnings.filterwarnings("ignore")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # music21 warns about every odd corpus file
+        return _prepare(out_dir, collections, limit)
+
+
+def _prepare(out_dir: Path, collections: tuple[str, ...], limit: int | None) -> dict[str, int]:
     signal.signal(signal.SIGALRM, _alarm)
     counts = {"ok": 0, "skipped": 0, "failed": 0, "cached": 0}
     done: set[str] = set()
