@@ -15,11 +15,10 @@ DATA_DIR = Path(__file__).parent / "data"
 
 
 @dataclass(frozen=True)
-class Theme:
-    """A validated theme spec; `spec` is the plain dict, the same shape members upload."""
+class _Spec:
+    """A validated spec; `spec` is the plain dict, the same shape a member uploads or exports."""
 
     spec: dict[str, Any]
-    builtin: bool = True
 
     @property
     def name(self) -> str:
@@ -34,23 +33,15 @@ class Theme:
 
 
 @dataclass(frozen=True)
-class Voice:
-    spec: dict[str, Any]
+class Theme(_Spec):
+    builtin: bool = True
 
-    @property
-    def name(self) -> str:
-        return self.spec["name"]
 
-    @property
-    def description(self) -> str:
-        return self.spec["description"]
-
+@dataclass(frozen=True)
+class Voice(_Spec):
     @property
     def sings(self) -> bool:
         return self.spec["sings"]
-
-    def __hash__(self) -> int:
-        return hash(self.name)
 
 
 def _read_json(path: Path) -> Any:

@@ -11,6 +11,7 @@ from typing import Any
 
 from composer.catalog import Theme, Voice
 from composer.request import CompositionRequest
+from composer.score import Timed
 from composer.theory import Chord, Key, Meter, roman_to_chord
 
 # Body sections cycle through this form; the intro and the ending frame it.
@@ -32,7 +33,7 @@ class Section:
 
 
 @dataclass(frozen=True)
-class Plan:
+class Plan(Timed):
     request: CompositionRequest
     theme: Theme
     voice: Voice
@@ -55,14 +56,6 @@ class Plan:
     @property
     def total_quarters(self) -> float:
         return self.bars * self.bar_quarters
-
-    @property
-    def seconds_per_quarter(self) -> float:
-        return 60.0 / self.tempo
-
-    @property
-    def duration_s(self) -> float:
-        return self.total_quarters * self.seconds_per_quarter
 
     @property
     def slot_quarters(self) -> float:

@@ -37,8 +37,23 @@ class Track:
         return self.channel == DRUM_CHANNEL
 
 
+class Timed:
+    """Seconds from quarter notes, for anything with a `tempo` (BPM) and a `total_quarters`."""
+
+    tempo: int
+    total_quarters: float
+
+    @property
+    def seconds_per_quarter(self) -> float:
+        return 60.0 / self.tempo
+
+    @property
+    def duration_s(self) -> float:
+        return self.total_quarters * self.seconds_per_quarter
+
+
 @dataclass
-class Score:
+class Score(Timed):
     """The arranged piece. Tracks keep their role names; the lead is `lead` or `vocals`."""
 
     tempo: int
@@ -59,14 +74,6 @@ class Score:
     @property
     def melody(self) -> Track:
         return self.track("vocals") or self.track("lead") or self.tracks[0]
-
-    @property
-    def seconds_per_quarter(self) -> float:
-        return 60.0 / self.tempo
-
-    @property
-    def duration_s(self) -> float:
-        return self.total_quarters * self.seconds_per_quarter
 
 
 def transpose(notes: list[Note], semitones: int) -> list[Note]:
