@@ -35,6 +35,15 @@ log = logging.getLogger(__name__)
 
 FAILED_LINE = "Sorry, something went wrong composing this piece; it has been logged."
 TIMEOUT_LINE = "Sorry, that piece took too long to make; try a shorter one."
+ABC_INLINE_MAX_CHARS = 1900  # a message holds 2,000 characters
+
+
+def abc_block(abc: str | None) -> str | None:
+    """The ABC melody as a code block when it fits in a message; it is attached either way."""
+    if not abc:
+        return None
+    block = f"```abc\n{abc}```"
+    return block if len(block) <= ABC_INLINE_MAX_CHARS else "The melody in ABC notation is attached."
 
 
 @dataclass(eq=False)
@@ -258,8 +267,8 @@ class JobQueue:
             if job is None or job.status is JobStatus.CANCELLED:
                 return
             records = await self.db.compositions.add_many([self._history_entry(ticket, f) for f in finished])
-            messages = [Outgoing(embed=piece_embed(r, f.notes), files=f.attachments, view=result_view(r.id))
-                        for r, f in zip(records, finished)]
+            messages = [Outgoing(content=abc_block(f.abc), embed=piece_embed(r, f.notes), files=f.attachments,
+                                 view=result_view(r.id)) for r, f in zip(records, finished)]
             await ticket.progress.close()
             await ticket.reply.deliver(messages)
             try:

@@ -18,6 +18,7 @@ from typing import Any, Callable, TypeVar
 
 from bot.fit import fit_audio
 from bot.remix import plan_remix, retime
+from composer.abc import melody_abc
 from composer.encode import AUDIO_FORMATS
 from composer.pipeline import Composer, Composition
 from composer.request import CompositionRequest
@@ -26,7 +27,7 @@ from storage import ArtifactStore, StoredFile
 T = TypeVar("T")
 
 # What a delivery attaches, in order, per requested format.
-ATTACH_KINDS = {"audio": ("audio", "midi", "image"), "midi": ("midi", "image"), "text": ("text", "midi")}
+ATTACH_KINDS = {"audio": ("audio", "midi", "image"), "midi": ("midi", "image"), "text": ("abc", "text", "midi")}
 
 
 @dataclass
@@ -38,6 +39,7 @@ class Finished:
     attachments: dict[str, bytes]
     notes: list[str] = field(default_factory=list)
     timings_s: dict[str, float] = field(default_factory=dict)
+    abc: str | None = None  # the melody in ABC notation, for format "text"
 
 
 class ComposerWorker:
@@ -79,6 +81,11 @@ class ComposerWorker:
         t1 = time.perf_counter()
         try:
             paths = self.composer.write_files(piece, job_dir, audio)
+            abc = None
+            if request.format == "text":
+                abc = melody_abc(piece.score)
+                paths["abc"] = Path(paths["midi"]).with_suffix(".abc")
+                paths["abc"].write_text(abc, encoding="utf-8")
             t2 = time.perf_counter()
             kinds = ATTACH_KINDS["audio" if audio is not None else request.format]
             attachments: dict[str, bytes] = {}
@@ -108,11 +115,11 @@ class ComposerWorker:
             shutil.rmtree(job_dir, ignore_errors=True)
         t3 = time.perf_counter()
         return Finished(piece, tuple(stored), attachments, notes,
-                        {"render": t1 - t0, "encode": t2 - t1, "fit_and_store": t3 - t2})
+                        {"render": t1 - t0, "encode": t2 - t1, "fit_and_store": t3 - t2}, abc)
 
     def _read_files(self, stored: tuple[StoredFile, ...], stem: str) -> dict[str, bytes]:
         out = {}
-        for kind in ("audio", "midi", "image", "text"):
+        for kind in ("audio", "midi", "image", "abc"):
             for f in stored:
                 if f.kind == kind and self.artifacts.exists(f.path):
                     out[f"{stem}{Path(f.path).suffix}"] = self.artifacts.resolve(f.path).read_bytes()

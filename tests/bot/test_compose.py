@@ -44,3 +44,17 @@ async def test_compose_delivers_audio_midi_picture_and_embed(standin: StandIn, b
     assert record.timings_s["render"] > 0
     assert mido.MidiFile(file=io.BytesIO(midi)).length > 4
     assert (await bot.db.jobs.get(1)).status.value == "done"
+
+
+async def test_format_text_gives_the_description_and_the_melody_in_abc(standin: StandIn, bot) -> None:
+    import music21
+
+    ix = await standin.slash("compose", prompt="a jig in D major", length=6, seed=8, format="text", user="bob")
+    done = await ix.wait_for(lambda d: any(n.endswith(".abc") for n in d.attachments), timeout=30)
+    files = {n.rsplit(".", 1)[1]: b for n, b in done.attachments.items()}
+    assert sorted(files) == ["abc", "mid", "txt"]  # no audio for text
+    abc = files["abc"].decode()
+    assert done.content == f"```abc\n{abc}```" and "K:D" in abc
+    assert done.embeds[0]["description"].startswith("A ")
+    parsed = music21.converter.parse(abc, format="abc")
+    assert len(parsed.recurse().notes) > 4
