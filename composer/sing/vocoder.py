@@ -19,16 +19,17 @@ from composer.sing.singers import Singer
 from composer.sing.speech import Speech
 
 FRAME_MS = 5.0
-GLIDE_S = 0.04  # portamento into a note from the one before
+GLIDE_S = 0.03  # portamento into a note from the one before
 VIBRATO_DELAY_S = 0.22
 VIBRATO_RAMP_S = 0.25
 ATTACK_S = 0.008
-RELEASE_S = 0.035
+RELEASE_S = 0.025
 NOTE_GAP_S = 0.015  # a hair of space between separately articulated syllables
 MAX_ONSET_S = 0.12
 MAX_CODA_S = 0.15
 RUN_GAP_S = 0.3  # events closer than this are synthesised in one WORLD call
 SILENT_POWER = 1e-14
+VOWEL_MAX_AP = 0.5  # a sung vowel is voiced even where the spoken one trailed off into breath
 SYNTH_BINS = 257  # WORLD synthesis with a 512-point FFT: envelopes are smooth, and cost scales with size
 
 
@@ -204,7 +205,10 @@ def sing_events(events: list[Event], speech: Speech, world: World, singer: Singe
             count = min(len(index), n_frames - first)
             f0[first:first + count] = ev_f0[:count]
             sp[first:first + count] = np.maximum(sp_all[index[:count]] * (gain[:count, None] ** 2), SILENT_POWER)
-            ap[first:first + count] = np.clip(ap_all[index[:count]], 0.001, 0.999)
+            ap_event = np.clip(ap_all[index[:count]], 0.001, 0.999)
+            vowel = (ev_f0[:count] > 0) & (world.f0[index[:count]] == 0)
+            ap_event[vowel] = np.minimum(ap_event[vowel], VOWEL_MAX_AP)
+            ap[first:first + count] = ap_event
             previous_pitch = float(event.notes[-1][2])
             last_end = event.end_s
         audio = np.nan_to_num(pw.synthesize(f0, sp, ap, fs, FRAME_MS))
