@@ -31,7 +31,13 @@ def describe(plan: Plan, score: Score) -> str:
     theme_word = "" if plan.theme.name in mood or plan.theme.name in kind else f" {plan.theme.name}"
     seconds = round(score.duration_s)
     lead = score.melody
-    others = [t.instrument for t in score.tracks if t is not lead and t.instrument]
+    others: list[str] = []
+    for track in score.tracks:
+        if track is lead or not track.instrument:
+            continue
+        name = f"{track.instrument} chords" if track.instrument == lead.instrument else track.instrument
+        if name not in others:
+            others.append(name)
     if plan.voice.sings:
         lead_words = f"A {plan.voice.name} voice carries the tune ({lead.instrument})"
     else:

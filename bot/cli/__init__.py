@@ -57,6 +57,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # a bug, not bad input: one line for the person, the traceback in the log
+        if args.verbose:
+            logging.getLogger("muse").error("unexpected failure", exc_info=True)
+        print(f"error: Muse failed unexpectedly ({type(exc).__name__}: {exc}); run with -v for details",
+              file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover
