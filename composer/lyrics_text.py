@@ -1,0 +1,75 @@
+"""Words to sing: quoted text or `lyrics:` when given, else the prompt minus the instructions.
+
+"celebrate my son's 7th birthday with a song sung by a lady, 90 bpm" sings
+"celebrate my son's 7th birthday": the cue spans (tempo, key, voice …) and request phrasing
+("make me a song", "with a song", "please") go; what is left is what the person wants to hear.
+"""
+
+from __future__ import annotations
+
+import re
+
+_QUOTED = re.compile(r"\"([^\"]{2,})\"|“([^”]{2,})”|„([^“”]{2,})[“”]|«([^»]{2,})»|(?:^|(?<=\s))'([^']{2,}?)'(?=\s|$|[.,!?;:])")
+_LYRICS_LABEL = re.compile(r"\b(?:lyrics|words|text)\s*[:=]\s*(.+)$", re.I | re.S)
+
+_REQUEST_START = re.compile(
+    r"^(?:(?:hey|hi|ok|okay|yo|muse)\b[\s,!]*)*"
+    r"(?:(?:can|could|would|will)\s+you\s+(?:please\s+)?|please\s+|pls\s+|plz\s+|i\s+(?:want|need|would\s+like|'d\s+like|wanna)\s+|"
+    r"let'?s\s+|i'?d\s+love\s+)?"
+    r"(?:(?:make|write|compose|create|generate|give|play|sing|produce|craft|whip\s+up|do)\b(?:\s+(?:me|us|her|him|them)\b)?)?",
+    re.I,
+)
+_FILLER_NOUN = r"(?:song|tune|piece|track|melody|jingle|number|ditty|composition|instrumental|music|beat|anthem|ballad)"
+_REQUEST_PHRASES = [
+    rf"\b(?:with|as|in|into)\s+(?:a|an|some)\s+(?:\w+\s+)?{_FILLER_NOUN}\b",
+    rf"\b(?:a|an|some)\s+(?:little\s+|short\s+|quick\s+|new\s+|nice\s+)?{_FILLER_NOUN}\s+(?:for|about|of|that|which)\b",
+    rf"^\s*(?:a|an|some)\s+(?:\w+\s+){{0,2}}?{_FILLER_NOUN}\b\s*[:,-]?",
+    r"\b(?:please|pls|plz|thanks|thank\s+you|thx)\b",
+    r"\b(?:sung|sang|singing|sings|played)\s*(?:by|on)?\s*$",
+    r"\b(?:time|signature|bpm|tempo)\b",
+]
+_DANGLING = re.compile(r"^(?:[\s,;:.!?\-–—]|(?:and|with|by|for|in|at|on|of|to|a|an|the|about)\b)+|"
+                       r"(?:[\s,;:\-–—]|\b(?:and|with|by|for|in|at|on|of|to|a|an|the|about)\b)+$", re.I)
+_MENTION = re.compile(r"<[@#][!&]?\d+>|@(?:everyone|here)\b|https?://\S+|[*_~`|>#]+")
+
+
+def explicit_lyrics(text: str) -> tuple[str, tuple[int, int]] | None:
+    """Lyrics the person wrote out: `lyrics: …` to the end, or the first quoted passage."""
+    label = _LYRICS_LABEL.search(text)
+    if label:
+        return label.group(1).strip().strip("\"“”'"), label.span()
+    quoted = _QUOTED.search(text)
+    if quoted:
+        words = next(g for g in quoted.groups() if g)
+        return words.strip(), quoted.span()
+    return None
+
+
+def remove_spans(text: str, spans: list[tuple[int, int]]) -> str:
+    merged: list[list[int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    for start, end in reversed(merged):
+        text = text[:start] + " , " + text[end:]
+    return text
+
+
+def lyrics_from_prompt(text: str, cue_spans: list[tuple[int, int]]) -> str:
+    """The prompt with cue spans and request phrasing removed; '' when nothing singable is left."""
+    words = _MENTION.sub(" ", remove_spans(text, cue_spans))
+    words = _REQUEST_START.sub("", words.strip(), count=1)
+    for pattern in _REQUEST_PHRASES:
+        words = re.sub(pattern, " , ", words, flags=re.I)
+    # tidy: no empty clauses, no punctuation runs, no dangling joiners at either end
+    words = re.sub(r"\s+([,;:.!?])", r"\1", " ".join(words.split()))
+    words = re.sub(r"([,;:])(?:[\s,;:]*[,;:])+", r"\1", words)
+    previous = None
+    while previous != words:
+        previous, words = words, _DANGLING.sub("", words).strip()
+    words = re.sub(r"\s*,\s*(?=[.!?]|$)", "", words)
+    if not re.search(r"[^\W\d_]", words):  # nothing but numbers, punctuation or emoji
+        return ""
+    return words

@@ -1,0 +1,116 @@
+"""Which voice the words ask for: "sung by a woman", "baritone", "on piano", "shredding guitars", "koto".
+
+Phrases come from each voice file's `examples` (and, for the ethnic voice, its lead instruments'
+names) plus the built-in vocabulary below. Each match has a strength: a named singer (3) beats a
+clear instrument request (2) beats a bare mention (1); ties go to the earliest mention. Negated
+mentions ("no drums", "without piano") and accompaniment ("with soft drums") never choose.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Iterable
+
+from composer.catalog import Voice
+
+_WOMAN = r"(?:woman|women|lady|ladies|girl|female|gal|mom|mum|mother|sister|daughter|wife|grandma|granny|aunt|queen|diva)"
+_MAN = r"(?:man|men|guy|boy|male|gentleman|dad|father|brother|son|husband|grandpa|uncle|king|dude)"
+
+# voice → [(pattern, strength)]
+BUILTIN: dict[str, list[tuple[str, float]]] = {
+    "female": [
+        (rf"sung\s+by\s+(?:a\s+|an\s+|the\s+|my\s+|her\s+)?(?:\w+\s+)?{_WOMAN}s?", 3),
+        (rf"(?:female|woman's|women's|girl's|lady's|feminine)\s+(?:vocals?|voice|singer|vocalist|lead)", 3),
+        (rf"{_WOMAN}\s+(?:sings|singing|vocals?|vocalist|singer|voice)", 3),
+        (r"(?:she|her)\s+(?:sings|singing)|her\s+voice|soprano|mezzo(?:-soprano)?|contralto|\balto\b|songstress|chanteuse|diva", 3),
+        (r"female|feminine", 2),
+    ],
+    "male": [
+        (rf"sung\s+by\s+(?:a\s+|an\s+|the\s+|my\s+|his\s+)?(?:\w+\s+)?{_MAN}s?", 3),
+        (rf"(?:male|man's|men's|boy's|guy's|masculine)\s+(?:vocals?|voice|singer|vocalist|lead)", 3),
+        (rf"{_MAN}\s+(?:sings|singing|vocals?|vocalist|singer|voice)", 3),
+        (r"(?:he|his)\s+(?:sings|singing)|his\s+voice|baritone|tenor|bass\s+singer|basso|crooner|crooning", 3),
+        (r"male|masculine", 2),
+    ],
+    "metal": [
+        (r"shred(?:s|ding|der)?|heavy\s+metal|(?:thrash|death|black|nu|power|doom|speed)\s+metal|metal(?:core|head)?|"
+         r"djent|headbang(?:ing|er)?|(?:distorted|distortion|screaming|chugging|crunchy)\s+guitars?|power\s+chords|"
+         r"electric\s+guitar\s+solo|guitar\s+solo|wailing\s+guitars?", 2),
+        (r"electric\s+guitars?", 1),
+    ],
+    "synth": [
+        (r"on\s+(?:a\s+|the\s+)?synth(?:esizer)?s?|synth\s+(?:lead|solo|only)|chiptune|8[\s-]?bit|16[\s-]?bit|"
+         r"synthwave|vaporwave|moog|square[\s-]waves?|arpeggiator", 2),
+        (r"synth(?:esizer|esiser|s)?|electronic|electro|analog(?:ue)?\s+synth", 1),
+    ],
+    "piano": [
+        (r"on\s+(?:the\s+|a\s+)?(?:piano|keys|keyboard)|(?:solo|grand|upright|concert|honky[\s-]tonk)\s+piano|"
+         r"piano\s+(?:solo|only|piece|ballad|sonata|etude|étude|nocturne|prelude)|pianist|ivories", 2),
+        (r"piano|keyboard|rhodes", 1),
+    ],
+    "drums": [
+        (r"drum\s+(?:solo|groove|beat|line|circle|break|loop|kit\s+solo|and\s+bass\s+only)|drums?\s+only|"
+         r"(?:only|just)\s+(?:drums?|percussion|a\s+beat)|percussion\s+(?:only|solo|ensemble)|drumline|drummer|"
+         r"beat\s+only|on\s+(?:the\s+)?drums", 2),
+        (r"drums?|percussion|bongos|congas|taiko", 1),
+    ],
+    "ethnic": [
+        (r"sitar|koto|shamisen|shakuhachi|pan\s?(?:flute|pipes?)|panpipes?|erhu|guzheng|pipa|bagpipes?|didgeridoo|"
+         r"bouzouki|balalaika|kalimba|mbira|duduk|oud|tin\s+whistle|uilleann|bodhr[aá]n|santoor|sarod|tabla|"
+         r"world\s+music|folk\s+instruments?|traditional\s+instruments?|ethnic", 2),
+        (r"fiddle|whistle|flute|mandolin|banjo", 1),
+    ],
+}
+_NEGATION = re.compile(r"\b(?:no|without|not|minus|except|skip|lose|zero|nor)\s+(?:\w+\s+)?$", re.I)
+_ACCOMPANIMENT = re.compile(r"\b(?:with|and|plus|over|under|behind|backed\s+by)\s+(?:\w+\s+){0,2}$", re.I)
+_GENERIC_SINGING = re.compile(r"\b(?:vocals?|sung|singer|vocalist|a\s?cappella|with\s+lyrics|sing[\s-]?along)\b", re.I)
+
+
+@dataclass(frozen=True)
+class VoiceCue:
+    voice: str
+    strength: float
+    span: tuple[int, int]
+
+
+@lru_cache(maxsize=64)
+def _patterns(voice_name: str, examples: tuple[str, ...]) -> tuple[tuple[re.Pattern[str], float], ...]:
+    compiled = [(re.compile(rf"\b(?:{p})\b", re.I), s) for p, s in BUILTIN.get(voice_name, [])]
+    phrases = [e for e in examples if len(e) > 2]
+    if phrases:
+        alternation = "|".join(re.escape(e).replace(r"\ ", r"\s+") for e in sorted(phrases, key=len, reverse=True))
+        compiled.append((re.compile(rf"\b(?:{alternation})\b", re.I), 2.0))
+    compiled.append((re.compile(rf"\b{re.escape(voice_name)}\b", re.I), 1.0))
+    return tuple(compiled)
+
+
+def _phrases(voice: Voice) -> tuple[str, ...]:
+    names = [i["name"] for i in voice.spec.get("lead", {}).get("instruments", []) if voice.name == "ethnic"]
+    return tuple(dict.fromkeys([*voice.spec.get("examples", []), *names]))
+
+
+def read_voices(text: str, voices: Iterable[Voice]) -> list[VoiceCue]:
+    """Every voice cue in the text, strongest first, then earliest."""
+    found: list[VoiceCue] = []
+    for voice in voices:
+        for pattern, strength in _patterns(voice.name, _phrases(voice)):
+            for match in pattern.finditer(text):
+                before = text[max(0, match.start() - 40):match.start()]
+                if _NEGATION.search(before):
+                    continue
+                weight = strength
+                if strength < 3 and _ACCOMPANIMENT.search(before) and strength < 2:
+                    continue  # "rock with loud drums": the drums accompany, they don't lead
+                found.append(VoiceCue(voice.name, weight, match.span()))
+    found.sort(key=lambda c: (-c.strength, c.span[0]))
+    return found
+
+
+def asks_for_singing(text: str) -> tuple[int, int] | None:
+    """'with vocals', 'a singer', 'sung': someone should sing, without saying who."""
+    for match in _GENERIC_SINGING.finditer(text):
+        if not _NEGATION.search(text[max(0, match.start() - 40):match.start()]):
+            return match.span()
+    return None
