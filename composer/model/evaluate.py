@@ -1,0 +1,256 @@
+"""`python -m composer.model.evaluate`: how good is the melody model, measured, next to the rules engine.
+
+Reports held-out NLL against a smoothed n-gram, histogram overlaps with real held-out melodies,
+scale/chord/repetition metrics, a no-copying check against the training tunes, and control accuracy
+over generated pieces (key, meter, tempo, bar count read back from the written MIDI).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import time
+from pathlib import Path
+
+import numpy as np
+
+from composer.analysis import GRID_TOLERANCE_Q, compression_ratio, estimate_key, load_midi, scale_consistency
+from composer.model.tokenizer import DURATIONS, TICKS_PER_QUARTER
+from composer.score import Note
+
+INTERVAL_CLIP = 12
+
+
+def _hist_pitch(pieces: list[list[tuple[float, float, int]]]) -> np.ndarray:
+    h = np.zeros(12)
+    for notes in pieces:
+        for _, _, p in notes:
+            h[p % 12] += 1
+    return h / max(1, h.sum())
+
+
+def _hist_interval(pieces) -> np.ndarray:
+    h = np.zeros(2 * INTERVAL_CLIP + 1)
+    for notes in pieces:
+        for a, b in zip(notes, notes[1:]):
+            h[int(np.clip(b[2] - a[2], -INTERVAL_CLIP, INTERVAL_CLIP)) + INTERVAL_CLIP] += 1
+    return h / max(1, h.sum())
+
+
+def _hist_length(pieces) -> np.ndarray:
+    h = np.zeros(len(DURATIONS))
+    ticks = np.array(DURATIONS)
+    for notes in pieces:
+        for _, d, _ in notes:
+            h[int(np.abs(ticks - d * TICKS_PER_QUARTER).argmin())] += 1
+    return h / max(1, h.sum())
+
+
+def overlap(a: np.ndarray, b: np.ndarray) -> float:
+    """Overlapping area of two normalised histograms (1 = identical)."""
+    return float(np.minimum(a, b).sum())
+
+
+def _signature(notes) -> list[tuple[int, float]]:
+    """Transposition-free note identity: (interval from the previous note, duration)."""
+    return [(b[2] - a[2], round(b[1], 3)) for a, b in zip(notes, notes[1:])]
+
+
+class CopyIndex:
+    """Longest run of notes a melody shares with any training tune (by interval and duration)."""
+
+    def __init__(self, pieces: list[list[tuple[float, float, int]]]):
+        self.sigs = [_signature(p) for p in pieces]
+        self.levels: dict[int, set] = {}
+
+    def _level(self, n: int) -> set:
+        if n not in self.levels:
+            self.levels[n] = {tuple(s[i:i + n]) for s in self.sigs for i in range(len(s) - n + 1)}
+        return self.levels[n]
+
+    def longest(self, notes) -> int:
+        sig = _signature(notes)
+        best = 0
+        n = 1
+        while n <= len(sig):
+            grams = {tuple(sig[i:i + n]) for i in range(len(sig) - n + 1)}
+            if grams & self._level(n):
+                best = n
+                n += 1
+            else:
+                break
+        return best + 1 if best else 1  # n shared intervals = n + 1 shared notes
+
+
+def nll_report(checkpoint: Path, data: Path, order: int = 4, limit: int | None = None) -> dict:
+    from composer.model.dataset import load_split
+    from composer.model.model import load_checkpoint
+    from composer.model.ngram import NGram
+    from composer.model.train import evaluate_loss
+
+    model, config, tok, _ = load_checkpoint(checkpoint)
+    test = load_split(data, "test")[:limit]
+    model_nll, count = evaluate_loss(model, test, config.n_positions, tok.pad, "cpu")
+    ngram = NGram(order, len(tok)).fit(load_split(data, "train"))
+    ngram_nll, _ = ngram.nll([w[:config.n_positions] for w in test])
+    return {"test_tokens": count, "model_nll": model_nll, "ngram_order": order, "ngram_nll": ngram_nll,
+            "improvement": 1 - model_nll / ngram_nll}
+
+
+def requests(count: int, seed: int = 0):
+    """Requests spread over every theme, with each theme's meters and modes, varied keys, tempos, lengths."""
+    from composer.catalog import default_catalog
+    from composer.understand import understand
+
+    catalog = default_catalog()
+    rng = random.Random(seed)
+    names = sorted(catalog.themes)
+    keys = ["C", "G", "D", "A", "E", "F", "Bb", "Eb"]
+    out = []
+    for i in range(count):
+        theme = catalog.themes[names[i % len(names)]]
+        spec = theme.spec
+        meter = rng.choice(spec.get("meters") or ["4/4"])
+        mode = rng.choice(spec.get("modes") or ["major"])
+        tempo = rng.randint(spec["tempo"]["min"], spec["tempo"]["max"])
+        options = {"theme": theme.name, "meter": meter, "key": f"{rng.choice(keys)} {mode}", "tempo": tempo,
+                   "length": rng.choice([20, 30, 45, 60]), "seed": 1000 + i, "voice": "piano"}
+        out.append(understand(f"a {theme.name} tune", options, catalog))
+    return catalog, out
+
+
+def _rel(notes: list[Note], tonic: int) -> list[tuple[float, float, int]]:
+    return [(n.start, n.duration, n.pitch - tonic) for n in notes]
+
+
+def generation_report(engine: str, reqs, real_pieces, copy_index: CopyIndex | None, batch: int = 8,
+                      checkpoint: Path | None = None) -> dict:
+    from dataclasses import replace
+
+    from composer.pipeline import Composer
+
+    engines = {}
+    if engine == "model" and checkpoint is not None:
+        from composer.melody.model import ModelEngine
+
+        engines["model"] = ModelEngine(checkpoint)
+    composer = Composer(engines=engines)
+    reqs = [replace(r, engine=engine) for r in reqs]
+    started = time.perf_counter()
+    comps = []
+    for i in range(0, len(reqs), batch):
+        comps += composer.compose_scores(reqs[i:i + batch])
+    elapsed = time.perf_counter() - started
+    rows = []
+    pieces = []
+    for c in comps:
+        plan, req = c.plan, c.request
+        melody = c.score.melody.notes
+        info = load_midi(c.midi)
+        pulse = plan.meter.pulse_quarters
+        # the arranger humanises timing: a note within GRID_TOLERANCE_Q of a pulse is on it
+        strong = [(n, round(n.start / pulse) * pulse) for n in melody
+                  if abs(n.start - round(n.start / pulse) * pulse) <= GRID_TOLERANCE_Q]
+        intro_end = sum(s.bars for s in plan.sections if s.name == "intro") * plan.bar_quarters
+        pieces.append(_rel(melody, plan.key.tonic))
+        rows.append({
+            "scale_consistency": scale_consistency(melody),
+            "in_key": float(np.mean([n.pitch % 12 in set(plan.key.scale) for n in melody])),
+            "chord_tone_strong": float(np.mean([n.pitch % 12 in plan.chord_at(t).pitch_classes
+                                                for n, t in strong])) if strong else 0.0,
+            "compression": compression_ratio(melody),
+            "tonic_ending": melody[-1].pitch % 12 == plan.key.tonic,
+            "key_ok": info.key_signature is not None and _same_key(info.key_signature, plan.key),
+            "melody_key_ok": estimate_key(melody)[0] == plan.key,
+            "meter_ok": info.meter == (plan.meter.numerator, plan.meter.denominator),
+            "tempo_ok": info.tempo_bpm is not None and round(info.tempo_bpm) == req.tempo,
+            "bars_ok": abs(max(n.end for n in melody) - plan.total_quarters) <= GRID_TOLERANCE_Q
+                       and min(n.start for n in melody) >= intro_end - GRID_TOLERANCE_Q
+                       and abs(info.length_q - plan.total_quarters) < plan.bar_quarters,
+            "copy_run": copy_index.longest(_rel(melody, plan.key.tonic)) if copy_index else None,
+        })
+    summary = {k: float(np.mean([r[k] for r in rows])) for k in rows[0] if k != "copy_run"}
+    if copy_index:
+        runs = np.array([r["copy_run"] for r in rows])
+        summary["copy_run_p95"] = float(np.percentile(runs, 95))
+        summary["copy_le_12"] = float(np.mean(runs <= 12))
+    real_comp = [compression_ratio([Note(on, d, p, 90) for on, d, p in notes]) for notes in real_pieces]
+    summary["compression_real_p5_p95"] = [float(np.percentile(real_comp, 5)), float(np.percentile(real_comp, 95))]
+    summary["compression_in_real_range"] = float(np.mean([
+        summary["compression_real_p5_p95"][0] <= r["compression"] <= summary["compression_real_p5_p95"][1]
+        for r in rows]))
+    summary["overlap_pitch_class"] = overlap(_hist_pitch(pieces), _hist_pitch(real_pieces))
+    summary["overlap_interval"] = overlap(_hist_interval(pieces), _hist_interval(real_pieces))
+    summary["overlap_note_length"] = overlap(_hist_length(pieces), _hist_length(real_pieces))
+    summary["pieces"] = len(rows)
+    summary["compose_s_per_piece"] = elapsed / len(rows)
+    return summary
+
+
+def _same_key(stated: str, key) -> bool:
+    from composer.theory import Key
+
+    try:
+        parsed = Key.parse(stated[:-1] + " minor" if stated.endswith("m") else stated)
+    except ValueError:
+        return False
+    return parsed == key
+
+
+def main(argv: list[str] | None = None) -> int:
+    from composer.melody.model import DEFAULT_CHECKPOINT
+    from composer.model.dataset import load_pieces
+    from composer.model.paths import data_dir
+
+    parser = argparse.ArgumentParser(prog="python -m composer.model.evaluate")
+    parser.add_argument("--checkpoint", type=Path, default=DEFAULT_CHECKPOINT)
+    parser.add_argument("--data", type=Path, default=data_dir() / "tokens")
+    parser.add_argument("--pieces", type=int, default=200)
+    parser.add_argument("--out", type=Path, help="write the JSON report here")
+    parser.add_argument("--skip-nll", action="store_true")
+    args = parser.parse_args(argv)
+    import torch
+
+    torch.set_num_threads(1)
+    report: dict = {"checkpoint": str(args.checkpoint)}
+    if not args.skip_nll:
+        report["nll"] = nll_report(args.checkpoint, args.data)
+        print(json.dumps(report["nll"]), flush=True)
+    real = [p["notes"] for p in load_pieces(args.data, "test")]
+    copy_index = CopyIndex([p["notes"] for p in load_pieces(args.data, "train")])
+    _, reqs = requests(args.pieces)
+    for engine in ("model", "rules"):
+        report[engine] = generation_report(engine, reqs, real, copy_index, checkpoint=args.checkpoint)
+        print(json.dumps({engine: report[engine]}), flush=True)
+    if args.out:
+        args.out.write_text(json.dumps(report, indent=1))
+    print(markdown(report))
+    return 0
+
+
+def markdown(report: dict) -> str:
+    lines = []
+    if "nll" in report:
+        n = report["nll"]
+        lines += ["| held-out NLL (nats/token) | value |", "|---|---|",
+                  f"| transformer | {n['model_nll']:.3f} |", f"| {n['ngram_order']}-gram (abs. discounting) | "
+                  f"{n['ngram_nll']:.3f} |", f"| improvement | {100 * n['improvement']:.1f}% |",
+                  f"| test tokens | {n['test_tokens']} |", ""]
+    keys = ["pieces", "scale_consistency", "in_key", "chord_tone_strong", "tonic_ending", "compression",
+            "compression_in_real_range", "overlap_pitch_class", "overlap_interval", "overlap_note_length",
+            "copy_run_p95", "copy_le_12", "key_ok", "melody_key_ok", "meter_ok", "tempo_ok", "bars_ok",
+            "compose_s_per_piece"]
+    lines += ["| metric | model | rules |", "|---|---|---|"]
+    for k in keys:
+        vals = [report.get(e, {}).get(k) for e in ("model", "rules")]
+        lines.append(f"| {k} | " + " | ".join("—" if v is None else f"{v:.3f}" if isinstance(v, float)
+                                              else str(v) for v in vals) + " |")
+    rng = report.get("model", {}).get("compression_real_p5_p95")
+    if rng:
+        lines.append(f"\nReal test melodies' compression ratio, 5th–95th percentile: {rng[0]:.2f}–{rng[1]:.2f}.")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
