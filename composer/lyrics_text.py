@@ -21,6 +21,8 @@ _REQUEST_START = re.compile(
 )
 _FILLER_NOUN = r"(?:song|tune|piece|track|melody|jingle|number|ditty|composition|instrumental|music|beat|anthem|ballad)"
 _REQUEST_PHRASES = [
+    rf"\b(?:make|write|compose|create|play|sing|give|do)\s+(?:(?:me|us|her|him|them)\s+)?(?:a|an|some)\s+(?:\w+\s+)?{_FILLER_NOUN}\b",
+    r"\b(?:sings?|singing|sung)\s+(?:about|of)\b",
     rf"\b(?:with|as|in|into)\s+(?:a|an|some)\s+(?:\w+\s+)?{_FILLER_NOUN}\b",
     rf"\b(?:a|an|some)\s+(?:little\s+|short\s+|quick\s+|new\s+|nice\s+)?{_FILLER_NOUN}\s+(?:for|about|of|that|which)\b",
     rf"^\s*(?:a|an|some)\s+(?:\w+\s+){{0,2}}?{_FILLER_NOUN}\b\s*[:,-]?",

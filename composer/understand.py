@@ -52,7 +52,8 @@ OPTION_NAMES = ("voice", "theme", "tempo", "key", "meter", "length", "pitch", "s
 _NOISE = re.compile(r"<[@#][!&]?\d+>|<a?:\w+:\d+>|@(?:everyone|here)\b|https?://\S+|[*_~`|>]{1,3}")
 _STOPWORDS = set(
     "a an the and or of for to in on at by with my me i it is be some something song music piece "
-    "tune make play please that this very so just".split()
+    "tune make play please that this very so just now give write compose create generate track melody "
+    "one can could would you us want need like pls plz thanks time".split()
 )
 
 
@@ -98,7 +99,11 @@ def _keyword_scores(text: str, catalog: Catalog) -> dict[str, float]:
 
 def choose_theme(text: str, catalog: Catalog, notes: list[str]) -> tuple[str, float, str, dict[str, float]]:
     """(theme, confidence, source, top scores) from meaning; low confidence → the default theme."""
-    model = semantic.get_semantics() if text.strip() else None
+    if not _words(text):
+        fallback = DEFAULT_THEME if DEFAULT_THEME in catalog.themes else sorted(catalog.themes)[0]
+        notes.append(f"the words name no mood, so Muse chose its default theme, {fallback}")
+        return fallback, 0.0, "default", {}
+    model = semantic.get_semantics()
     if model is not None:
         scores = model.theme_scores(text, [t.spec for t in catalog.themes.values()])
     else:
@@ -114,7 +119,8 @@ def choose_theme(text: str, catalog: Catalog, notes: list[str]) -> tuple[str, fl
     confidence = max(0.0, min(1.0, confidence))
     if confidence < THEME_CONFIDENCE_MIN:
         fallback = DEFAULT_THEME if DEFAULT_THEME in catalog.themes else sorted(catalog.themes)[0]
-        notes.append(f"the words do not clearly suggest a mood (closest: {best}, confidence {confidence:.2f}), "
+        closest = f"closest: {best}, " if best != fallback else ""
+        notes.append(f"the words do not clearly suggest a mood ({closest}confidence {confidence:.2f}), "
                      f"so Muse chose its default theme, {fallback}")
         return fallback, confidence, "default", top
     return best, confidence, "text", top
@@ -148,11 +154,41 @@ def _first(found: list[cues.Cue], what: str, shown, notes: list[str]) -> cues.Cu
     return chosen
 
 
+def _mask_all(text: str, spans: list[tuple[int, int]]) -> str:
+    for span in spans:
+        text = _mask(text, span)
+    return text
+
+
 def _mask(text: str, span: tuple[int, int] | None) -> str:
     """Blank out a span (written-out lyrics) so no cue is read from inside it; offsets stay valid."""
     if span is None:
         return text
     return text[:span[0]] + " " * (span[1] - span[0]) + text[span[1]:]
+
+
+def _prepare(text: str):
+    """Written-out lyrics, the text cues are read from, the cues, and the text the theme is judged on."""
+    written = explicit_lyrics(text)
+    analysis = _NOISE.sub(lambda m: " " * len(m.group(0)), _mask(text, written and written[1]))
+    found = {"tempo": cues.read_tempos(analysis), "key": cues.read_keys(analysis),
+             "meter": cues.read_meters(analysis), "length": cues.read_lengths(analysis),
+             "variations": [c for c in [cues.read_variations(analysis)] if c],
+             "pitch": [c for c in [cues.read_pitch(analysis)] if c]}
+    exact = [c.span for cues_found in found.values() for c in cues_found if c.exact]
+    # the theme is judged on the words without number-and-name cues ("in D minor", "90 bpm")
+    content = " ".join(_mask_all(analysis, exact).split())
+    return written, analysis, found, content
+
+
+def theme_text(prompt: str) -> str:
+    """The exact text `understand` embeds for this prompt ('' if none), so batches can embed ahead."""
+    try:
+        text = clean_text("prompt", prompt, PROMPT_MAX_CHARS, required=True)
+    except InvalidRequest:
+        return ""
+    content = _prepare(text)[3]
+    return content if _words(content) else ""
 
 
 class _Resolver:
@@ -162,8 +198,7 @@ class _Resolver:
         self.text, self.options, self.catalog = text, options, catalog
         self.notes: list[str] = []
         self.spans: list[tuple[int, int]] = []
-        self.written = explicit_lyrics(text)
-        self.analysis = _NOISE.sub(lambda m: " " * len(m.group(0)), _mask(text, self.written and self.written[1]))
+        self.written, self.analysis, self.found, self.content = _prepare(text)
 
     def take(self, cue):
         if cue is not None:
@@ -174,7 +209,7 @@ class _Resolver:
         name = _option(self.options, "theme")
         if name is not None:
             return self.catalog.theme(str(name).strip().lower()), "option", 1.0, {}
-        name, confidence, source, top = choose_theme(self.analysis, self.catalog, self.notes)
+        name, confidence, source, top = choose_theme(self.content, self.catalog, self.notes)
         return self.catalog.theme(name), source, confidence, top
 
     def voice(self, theme: Theme) -> tuple[Voice, str]:
@@ -207,7 +242,7 @@ class _Resolver:
         return self.catalog.voice(name), "theme"
 
     def tempo(self, theme: Theme) -> int:
-        cue = self.take(_first(cues.read_tempos(self.analysis), "tempo", lambda v: f"{v} BPM", self.notes))
+        cue = self.take(_first(self.found["tempo"], "tempo", lambda v: f"{v} BPM", self.notes))
         option = _option(self.options, "tempo")
         if option is not None:
             tempo = parse_int("tempo", option)
@@ -219,7 +254,7 @@ class _Resolver:
         return int(_clamp("tempo", float(cue.value), TEMPO_RANGE, " BPM", self.notes))
 
     def key(self, theme: Theme, mood_text: str) -> Key:
-        cue = self.take(_first(cues.read_keys(self.analysis), "key", lambda v: v.name, self.notes))
+        cue = self.take(_first(self.found["key"], "key", lambda v: v.name, self.notes))
         option = _option(self.options, "key")
         if option is not None:
             key = parse_key(option)
@@ -243,7 +278,7 @@ class _Resolver:
         return "minor" if brightness < -0.03 else "major" if brightness > 0.03 else None
 
     def meter(self, theme: Theme) -> Any:
-        found = cues.read_meters(self.analysis)
+        found = self.found["meter"]
         supported = [c for c in found if c.value in METERS]
         for c in found:
             if c.value not in METERS:
@@ -259,7 +294,7 @@ class _Resolver:
         return parse_meter(cue.value if cue else theme.spec["meters"][0])
 
     def length(self) -> float:
-        cue = self.take(_first(cues.read_lengths(self.analysis), "length", lambda v: f"{v:g} s", self.notes))
+        cue = self.take(_first(self.found["length"], "length", lambda v: f"{v:g} s", self.notes))
         option = _option(self.options, "length")
         if option is not None:
             length = parse_number("length", option)
@@ -270,8 +305,8 @@ class _Resolver:
             return DEFAULT_LENGTH_S
         return _clamp("length", float(cue.value), LENGTH_RANGE_S, " s", self.notes)
 
-    def small_int(self, name: str, reader, bounds: tuple[int, int], default: int) -> int:
-        cue = self.take(reader(self.analysis))
+    def small_int(self, name: str, bounds: tuple[int, int], default: int) -> int:
+        cue = self.take(self.found[name][0] if self.found[name] else None)
         option = _option(self.options, name)
         if option is not None:
             return parse_int(name, option)
@@ -316,8 +351,8 @@ def interpret(prompt: str, options: Mapping[str, Any] | None, catalog: Catalog) 
     key = r.key(theme, r.analysis)
     meter = r.meter(theme)
     length_s = r.length()
-    variations = r.small_int("variations", cues.read_variations, VARIATIONS_RANGE, 1)
-    pitch = r.small_int("pitch", cues.read_pitch, PITCH_RANGE, 0)
+    variations = r.small_int("variations", VARIATIONS_RANGE, 1)
+    pitch = r.small_int("pitch", PITCH_RANGE, 0)
     lyrics = r.lyrics(voice)
 
     fmt = str(_option(options, "format") or "mp3").lower()

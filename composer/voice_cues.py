@@ -65,7 +65,8 @@ BUILTIN: dict[str, list[tuple[str, float]]] = {
 }
 _NEGATION = re.compile(r"\b(?:no|without|not|minus|except|skip|lose|zero|nor)\s+(?:\w+\s+)?$", re.I)
 _ACCOMPANIMENT = re.compile(r"\b(?:with|and|plus|over|under|behind|backed\s+by)\s+(?:\w+\s+){0,2}$", re.I)
-_GENERIC_SINGING = re.compile(r"\b(?:vocals?|sung|singer|vocalist|a\s?cappella|with\s+lyrics|sing[\s-]?along)\b", re.I)
+_GENERIC_SINGING = re.compile(r"\b(?:vocals?|sung|singer|vocalist|a\s?cappella|with\s+lyrics|sing[\s-]?along|"
+                              r"sing\s+(?:me|us|her|him|them|it|to|for|about|the\s+words)\b)|^\W*sing\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -78,10 +79,11 @@ class VoiceCue:
 @lru_cache(maxsize=64)
 def _patterns(voice_name: str, examples: tuple[str, ...]) -> tuple[tuple[re.Pattern[str], float], ...]:
     compiled = [(re.compile(rf"\b(?:{p})\b", re.I), s) for p, s in BUILTIN.get(voice_name, [])]
-    phrases = [e for e in examples if len(e) > 2]
-    if phrases:
-        alternation = "|".join(re.escape(e).replace(r"\ ", r"\s+") for e in sorted(phrases, key=len, reverse=True))
-        compiled.append((re.compile(rf"\b(?:{alternation})\b", re.I), 2.0))
+    for strength, phrases in ((2.0, [e for e in examples if " " in e.strip()]),
+                              (1.0, [e for e in examples if " " not in e.strip() and len(e) > 2])):
+        if phrases:  # a phrase ("drum solo") asks clearly; one word ("drums") is a bare mention
+            alternation = "|".join(re.escape(e).replace(r"\ ", r"\s+") for e in sorted(phrases, key=len, reverse=True))
+            compiled.append((re.compile(rf"\b(?:{alternation})\b", re.I), strength))
     compiled.append((re.compile(rf"\b{re.escape(voice_name)}\b", re.I), 1.0))
     return tuple(compiled)
 
