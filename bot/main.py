@@ -17,6 +17,7 @@ from bot.queue import JobQueue
 from bot.tasks import spawn
 from bot.worker import ComposerWorker
 from composer.pipeline import Composer
+from composer.understand import understand
 from storage import ArtifactStore, Database, database_path, open_database
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,12 @@ def point_discord(config: BotConfig) -> None:
         DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(config.gateway)
 
 
+def warm_up(composer: Composer) -> None:
+    """Load what understanding needs (the sentence-embedding model) before the first command,
+    so a handler answers within Discord's 3 s even for the first member."""
+    understand("warm up", {}, composer.catalog)
+
+
 @asynccontextmanager
 async def open_resources(config: BotConfig, composer: Composer | None = None) -> AsyncIterator[Resources]:
     """Database, one composer thread, the worker and the queue; all closed on the way out."""
@@ -48,8 +55,10 @@ async def open_resources(config: BotConfig, composer: Composer | None = None) ->
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="muse-composer")
     try:
         async with open_database(database_path(config.data_dir)) as db:
+            loop = asyncio.get_running_loop()
             if composer is None:  # loading the catalog (and later the model) is blocking work too
-                composer = await asyncio.get_running_loop().run_in_executor(executor, Composer)
+                composer = await loop.run_in_executor(executor, Composer)
+            await loop.run_in_executor(executor, warm_up, composer)
             worker = ComposerWorker(composer, executor, ArtifactStore(config.data_dir), config.data_dir / "work")
             yield Resources(db, worker, JobQueue(db, worker, config.limits))
     finally:

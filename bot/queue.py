@@ -188,7 +188,13 @@ class JobQueue:
                 continue
             batch = self._take_batch()
             if batch:
-                await self._process(batch)
+                try:
+                    await self._process(batch)
+                except Exception as exc:  # the worker must outlive one bad batch (e.g. storage busy)
+                    log.error("a batch failed", exc_info=exc)
+                    for ticket in batch:
+                        if ticket.state in ("queued", "running"):
+                            await self._fail(ticket, exc)
             else:  # everyone waiting already has a job running; wait for one to finish
                 self._wake.clear()
                 await self._wake.wait()
@@ -282,8 +288,9 @@ class JobQueue:
             self.stats.failed += 1
             try:
                 await self.db.jobs.fail(ticket.id, f"delivery failed: {exc}")
+                await ticket.reply.fail("Sorry, your piece was made but could not be posted; it is in /history.")
             except Exception:
-                log.exception("could not mark job %s failed", ticket.id)
+                log.exception("could not mark job %s failed or tell its requester", ticket.id)
         finally:
             self._forget(ticket)
 
@@ -311,6 +318,8 @@ class JobQueue:
             await self.db.jobs.fail(ticket.id, str(exc) or type(exc).__name__)
         except InvalidStateError:
             pass  # cancelled meanwhile
+        except Exception:
+            log.exception("could not mark job %s failed", ticket.id)
         await ticket.progress.close()
         try:
             await ticket.reply.fail(line)
