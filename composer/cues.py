@@ -76,7 +76,7 @@ def read_tempos(text: str) -> list[Cue]:
     cues = []
     for match in _all(_TEMPO_NUM_RE, text):
         digits = next(g for g in match.groups() if g)
-        if match.group("at") and not 30 <= int(digits) <= 300:
+        if match.group("at") and not 30 <= int(digits) <= 300 and not re.search(r"bpm|beat", match.group(0), re.I):
             continue  # "at 12" is a time of day more often than a tempo
         cues.append(Cue(round(float(digits)), match.span(), exact=True))
     for match in _all(_TEMPO_WORD_RE, text):

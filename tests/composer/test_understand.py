@@ -1,0 +1,204 @@
+"""understand(): voice and lyrics from words, precedence, notes, hostile input, custom themes, the embedding model."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from composer import semantic
+from composer.errors import InvalidRequest, UnknownName
+from composer.understand import interpret, understand
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+
+
+def req(catalog, prompt, **options):
+    return understand(prompt, options, catalog)
+
+
+@pytest.mark.parametrize("prompt, voice", [
+    ("sung by a woman", "female"), ("a lullaby with female vocals", "female"), ("my sister sings it", "female"),
+    ("make her a song sung by a lady", "female"), ("soprano aria", "female"),
+    ("male vocals please", "male"), ("a baritone sings about the sea", "male"), ("sung by my dad", "male"),
+    ("a sad tune on piano", "piano"), ("shredding guitars", "metal"), ("heavy metal", "metal"),
+    ("chiptune boss fight", "synth"), ("synthesizer arpeggios", "synth"), ("koto in a garden", "ethnic"),
+    ("a sitar melody", "ethnic"), ("bagpipes at dawn", "ethnic"), ("a drum solo", "drums"),
+    ("just drums and percussion", "drums"),
+])
+def test_voice_from_words(catalog, prompt, voice):
+    assert req(catalog, prompt).voice == voice
+
+
+def test_accompaniment_and_negation_do_not_choose_the_voice(catalog):
+    assert req(catalog, "garage rock with loud drums").voice == "piano"  # rock's default voice
+    assert req(catalog, "no drums, just piano").voice == "piano"
+    assert req(catalog, "a lullaby without piano, on a synth").voice == "synth"
+
+
+def test_a_named_singer_beats_an_instrument(catalog):
+    assert req(catalog, "a piano ballad sung by a man").voice == "male"
+
+
+def test_singing_without_a_singer_gets_a_voice_that_sings_and_says_so(catalog):
+    request = req(catalog, "a love song with vocals")
+    assert request.voice == "female" and any("singing" in n for n in request.notes)
+
+
+@pytest.mark.parametrize("prompt, lyrics", [
+    ("celebrate my son's 7th birthday with a song sung by a lady", "celebrate my son's 7th birthday"),
+    ("my grandma turns 90 tomorrow, make her a song sung by a lady", "my grandma turns 90 tomorrow"),
+    ("sung by a man: row row row your boat", "row row row your boat"),
+    ("please write a song about my cat Max, sung by a woman, 100 bpm, in C major", "my cat Max"),
+    ('a jazzy tune sung by a man "fly me to the moon"', "fly me to the moon"),
+    ("happy birthday, male vocals, lyrics: many happy returns of the day", "many happy returns of the day"),
+])
+def test_lyrics_are_the_prompt_without_instructions(catalog, prompt, lyrics):
+    assert req(catalog, prompt).lyrics == lyrics
+
+
+def test_written_lyrics_are_not_read_as_cues(catalog):
+    request = req(catalog, "sung by a woman, lyrics: in the key of life at 300 bpm")
+    assert request.lyrics == "in the key of life at 300 bpm"
+    assert request.tempo != 300 and "in the key" not in str(request.key)
+
+
+def test_no_lyrics_for_instruments_and_la_la_when_nothing_is_singable(catalog):
+    assert req(catalog, "a sad piano piece").lyrics == ""
+    request = req(catalog, "sung by a man, 90 bpm")
+    assert request.lyrics == "la la la" and any("la la la" in n for n in request.notes)
+
+
+def test_options_beat_text_and_the_override_is_noted(catalog):
+    request = req(catalog, "a jig in 6/8 in D major at 90 bpm, sung by a woman",
+                  meter="3/4", key="C minor", tempo=150, voice="synth")
+    assert (str(request.meter), request.key.name, request.tempo, request.voice) == ("3/4", "C minor", 150, "synth")
+    notes = " ".join(request.notes)
+    for fragment in ("meter option (3/4) overrides 6/8", "key option (C minor) overrides D major",
+                     "tempo option (150 BPM) overrides 90", "voice option (synth) overrides"):
+        assert fragment in notes
+
+
+def test_text_beats_theme_defaults(catalog):
+    request = req(catalog, "happy birthday in 4/4 at 90 bpm in D minor")
+    assert (request.theme, str(request.meter), request.tempo, request.key.name) == ("birthday", "4/4", 90, "D minor")
+
+
+def test_contradictions_are_resolved_first_come_and_noted(catalog):
+    request = req(catalog, "in C major and in D minor, fast but slow")
+    assert request.key.name == "C major" and request.tempo == 144
+    notes = " ".join(request.notes)
+    assert "more than one key (C major, D minor)" in notes and "more than one tempo" in notes
+    assert req(catalog, "in C major and in D minor, fast but slow") == request  # deterministic
+
+
+def test_variations_and_transposition_from_words(catalog):
+    request = req(catalog, "three variations of a lullaby, transpose up 2 semitones")
+    assert (request.variations, request.pitch, request.theme) == (3, 2, "lullaby")
+
+
+@pytest.mark.parametrize("prompt, field, value, fragment", [
+    ("tempo 5000", "tempo", 300, "tempo 5000 BPM is outside 30-300 BPM"),
+    ("a sad song at 10 bpm", "tempo", 30, "outside 30-300 BPM"),
+    ("ten minutes of rain", "length_s", 300, "length 600 s is outside 5-300 s"),
+    ("a 1 second stinger", "length_s", 5, "outside 5-300 s"),
+    ("9 variations please", "variations", 4, "variations 9 is outside 1-4"),
+    ("transpose up 3 octaves", "pitch", 12, "pitch 36 is outside -12-12"),
+])
+def test_out_of_range_numbers_in_text_are_clamped_and_noted(catalog, prompt, field, value, fragment):
+    request = req(catalog, prompt)
+    assert getattr(request, field) == value
+    assert any(fragment in n for n in request.notes), request.notes
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"tempo": 5000}, "tempo must be between 30 and 300"), ({"length": 0}, "length must be between"),
+    ({"key": "H major"}, "key must be a note name"), ({"meter": "11/8"}, "meter must be one of"),
+    ({"voice": "kazoo"}, "unknown voice 'kazoo'"), ({"bpm": 100}, "unknown option 'bpm'"),
+])
+def test_out_of_range_options_are_errors(catalog, options, message):
+    with pytest.raises(InvalidRequest, match=message):
+        understand("a song", options, catalog)
+
+
+@pytest.mark.parametrize("prompt, message", [
+    ("", "prompt is empty"), ("   \n\t ", "prompt is empty"), ("\x00\x07\x1b", "prompt is empty"),
+    ("\u200b\u200f\u202e", "prompt is empty"), ("x" * 4001, "at most 4000"),
+    ("@everyone <@123> <#456>", "only mentions or formatting"), ("**__~~``~~__**", "only mentions or formatting"),
+])
+def test_bad_prompts_are_clear_errors(catalog, prompt, message):
+    with pytest.raises(InvalidRequest, match=message):
+        understand(prompt, {}, catalog)
+
+
+def test_hostile_but_meaningful_prompts_resolve(catalog):
+    request = req(catalog, "@everyone <@123> **epic** battle\u200b in D\u202e minor \x07")
+    assert request.theme == "epic" and request.key.name == "D minor"
+    assert "\u200b" not in request.prompt and "\x07" not in request.prompt
+    long = req(catalog, "a sad song sung by a woman " + "la " * 1300)
+    assert long.theme == "sad" and len(long.lyrics) <= 2000
+
+
+def test_only_emoji_falls_back_to_the_default_theme_and_says_so(catalog):
+    request = req(catalog, "🎵🎶🎸🔥")
+    assert request.theme == "happy" and any("default theme" in n for n in request.notes)
+
+
+def test_meaningless_words_have_low_confidence_and_fall_back(catalog):
+    result = interpret("asdf qwerty zxcv", {}, catalog)
+    assert result.theme_source == "default" and result.theme_confidence < 0.3
+    assert result.request.theme == "happy" and any("default theme" in n for n in result.request.notes)
+
+
+def test_meaning_without_shared_words(catalog):
+    """No word of these prompts appears in the chosen theme's examples or description."""
+    assert req(catalog, "tears on my pillow since you left").theme == "sad"
+    assert req(catalog, "werewolves howling at midnight in the crypt").theme == "horror"
+    result = interpret("a rocket launching past the moon", {}, catalog)
+    assert result.request.theme == "space" and result.theme_source == "text" and result.theme_confidence > 0.3
+
+
+def test_custom_themes_are_understood_like_builtin_ones(catalog):
+    spec = json.loads(json.dumps(catalog.theme("chill").spec))
+    spec.update(name="sea-shanty", description="Rollicking sea shanties sung by sailors hauling ropes on deck.",
+                examples=["a sea shanty", "sailors singing on a ship", "heave ho me hearties"])
+    custom = catalog.with_theme(spec)
+    assert understand("drunken sailors hauling on the rigging", {}, custom).theme == "sea-shanty"
+    assert understand("drunken sailors hauling on the rigging", {}, catalog).theme != "sea-shanty"
+
+
+def test_theme_option_is_validated(catalog):
+    with pytest.raises(UnknownName, match="unknown theme"):
+        understand("a song", {"theme": "polka"}, catalog)
+
+
+def test_numpy_encoder_matches_sentence_transformers_reference():
+    """The reference vectors were written by sentence-transformers from the same weights."""
+    import numpy as np
+
+    reference = json.loads((FIXTURES / "minilm_reference.json").read_text())
+    model = semantic.get_semantics()
+    got = model.encoder.encode(reference["texts"])
+    want = np.array(reference["vectors"], dtype=np.float32)
+    assert np.all((got * want).sum(1) > 0.9999)
+
+
+def test_keyword_fallback_when_the_model_is_switched_off(catalog, monkeypatch):
+    monkeypatch.setenv(semantic.MODEL_ENV, "off")
+    semantic.reset()
+    try:
+        request = understand("a lullaby for my baby", {}, catalog)
+        assert request.theme == "lullaby" and any("keywords only" in n for n in request.notes)
+    finally:
+        monkeypatch.delenv(semantic.MODEL_ENV)
+        semantic.reset()
+
+
+def test_a_missing_model_folder_is_reported_not_raised(catalog, monkeypatch, tmp_path):
+    monkeypatch.setenv(semantic.MODEL_ENV, str(tmp_path / "nowhere"))
+    semantic.reset()
+    try:
+        request = understand("epic battle music", {}, catalog)
+        assert any("no sentence-embedding model" in n for n in request.notes)
+    finally:
+        monkeypatch.delenv(semantic.MODEL_ENV)
+        semantic.reset()
