@@ -257,7 +257,7 @@ class Semantics:
                 continue
             best = float(examples[0])
             second = float(examples[1]) if len(examples) > 1 else best
-            scores[spec["name"]] = 0.6 * best + 0.2 * second + 0.2 * description
+            scores[spec["name"]] = 0.4 * best + 0.3 * second + 0.3 * description
         return scores
 
     def brightness(self, text: str) -> float:

@@ -45,7 +45,7 @@ from composer.voice_cues import asks_for_singing, read_voices
 DEFAULT_THEME = "happy"
 DEFAULT_LENGTH_S = 30.0
 # Below this similarity the words do not clearly mean any theme, and Muse says it chose the default.
-THEME_CONFIDENCE_MIN = 0.30
+THEME_CONFIDENCE_MIN = 0.26
 NAME_BONUS = 0.12  # the theme's own name in the words ("jazz", "lullaby", "marching")
 OPTION_NAMES = ("voice", "theme", "tempo", "key", "meter", "length", "pitch", "seed",
                 "variations", "format", "lyrics", "stems", "engine")
