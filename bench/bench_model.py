@@ -41,7 +41,7 @@ def tokens_per_s(engine, concurrent: int) -> tuple[float, float]:
     for run in range(RUNS):
         specs = [_spec(p, _layout(p), engine.tokenizer, seed=run * 100 + i) for i, p in enumerate(plans)]
         started = time.perf_counter()
-        sequences = generate(engine.model, engine.tokenizer, specs)
+        sequences = generate(engine.fast, engine.tokenizer, specs)
         elapsed = time.perf_counter() - started
         rates.append(sum(len(s) for s in sequences) / elapsed)
         times.append(elapsed)

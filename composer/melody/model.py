@@ -11,6 +11,7 @@ from pathlib import Path
 
 from composer.melody import EngineInfo
 from composer.model.chords import quality_of
+from composer.model.fast import FastGPT
 from composer.model.model import CheckpointError, load_checkpoint
 from composer.model.paths import CHECKPOINT_DIR
 from composer.model.sample import BarSpec, MelodySpec, generate
@@ -43,6 +44,7 @@ class ModelEngine:
             raise CheckpointError(f"no melody model at {checkpoint}; train one with `muse train` "
                                   "or use --engine rules")
         self.model, self.config, self.tokenizer, meta = load_checkpoint(checkpoint)
+        self.fast = FastGPT(self.model)
         step = meta.get("training", {}).get("step", "?")
         try:
             shown = str(checkpoint.relative_to(CHECKPOINT_DIR.parent.parent))
@@ -56,7 +58,7 @@ class ModelEngine:
         layouts = [_layout(plan) for plan in plans]
         specs = [_spec(plan, layout, self.tokenizer, seed) for plan, layout, seed in zip(plans, layouts, seeds)]
         with self._lock:
-            sequences = generate(self.model, self.tokenizer, specs)
+            sequences = generate(self.fast, self.tokenizer, specs)
         return [_notes(plan, layout, self.tokenizer.decode(seq, plan.bar_quarters))
                 for plan, layout, seq in zip(plans, layouts, sequences)]
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import torch
 
+from composer.model.fast import FastGPT
 from composer.model.tokenizer import DURATIONS, POSITIONS, PITCH_HIGH, PITCH_LOW, TICKS_PER_QUARTER, Tokenizer
 
 
@@ -154,44 +155,52 @@ def _filter(logits: torch.Tensor, allowed: list[int], temperature: float, top_p:
     return probs
 
 
-@torch.inference_mode()
-def generate(model, tok: Tokenizer, specs: list[MelodySpec]) -> list[list[int]]:
-    """Token sequences for a batch of specs, sampled together with one KV cache."""
-    cursors = [_Cursor(s, tok) for s in specs]
-    generators = [torch.Generator().manual_seed(int(s.seed) % (2 ** 63)) for s in specs]
-    from transformers import DynamicCache
-
-    cache = DynamicCache()
-    step_tokens = [c.next_forced() for c in cursors]  # BOS
-    limit = model.config.n_positions
-    for c, t in zip(cursors, step_tokens):
-        c.limit = limit
-        c.push(t)
-    for length in range(1, limit):
-        ids = torch.tensor(step_tokens).unsqueeze(1)
-        mask = torch.ones(len(specs), length, dtype=torch.long)
-        out = model(input_ids=ids, cache=cache, attention_mask=mask, use_cache=True)
-        logits = out.logits[:, -1, :].float()
-        step_tokens = []
-        for row, (c, g) in enumerate(zip(cursors, generators)):
-            if c.done:
-                step_tokens.append(tok.pad)
-                continue
-            allowed = c.allowed()
+def _advance(c: _Cursor, token: int | None = None) -> list[int]:
+    """Push `token` (sampled; None for none) and then every token the grammar forces after it."""
+    run: list[int] = []
+    while True:
+        if token is None:
+            allowed = c.allowed() if not c.done else []
             if allowed is None:
                 token = c.next_forced()
             elif len(allowed) == 1:
                 token = allowed[0]
             else:
-                probs = _filter(logits[row], allowed, c.spec.temperature, c.spec.top_p)
-                token = int(torch.multinomial(probs, 1, generator=g))
-            if token == tok.bar and c.stage == "pos" and allowed is not None:
-                c.choose_bar()
-                token = c.forced.pop(0)  # the BAR itself
-            c.push(token)
-            step_tokens.append(token)
-        if all(c.done for c in cursors):
-            break
+                return run  # the model must choose
+        if token == c.tok.bar and c.stage == "pos" and not c.forced:
+            c.choose_bar()
+            token = c.forced.pop(0)  # the BAR itself, then the bar's forced prefix
+        c.push(token)
+        run.append(token)
+        token = None
+        if c.done:
+            return run
+
+
+@torch.inference_mode()
+def generate(model, tok: Tokenizer, specs: list[MelodySpec]) -> list[list[int]]:
+    """Token sequences for a batch of specs, sampled together with one KV cache.
+
+    Runs of forced tokens (the header, each bar's prefix) are fed in one forward pass where the
+    whole batch has them; only the notes cost a step each.
+    """
+    fast = model if isinstance(model, FastGPT) else FastGPT(model)
+    cursors = [_Cursor(s, tok) for s in specs]
+    generators = [torch.Generator().manual_seed(int(s.seed) % (2 ** 63)) for s in specs]
+    for c in cursors:
+        c.limit = fast.n_positions
+    pending = [_advance(c) for c in cursors]
+    cache = fast.new_cache(len(specs))
+    while not all(c.done and not p for c, p in zip(cursors, pending)):
+        k = min(len(p) for c, p in zip(cursors, pending) if p)
+        rows = [p[:k] if p else [tok.pad] * k for p in pending]
+        pending = [p[k:] for p in pending]
+        logits = fast.step(torch.tensor(rows), cache)
+        for row, (c, g) in enumerate(zip(cursors, generators)):
+            if pending[row] or c.done:
+                continue
+            probs = _filter(logits[row], c.allowed(), c.spec.temperature, c.spec.top_p)
+            pending[row] = _advance(c, int(torch.multinomial(probs, 1, generator=g)))
     return [c.tokens for c in cursors]
 
 

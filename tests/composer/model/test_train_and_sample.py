@@ -110,3 +110,20 @@ def test_checkpoint_round_trip_preserves_outputs(tok, tmp_path):
     x = torch.tensor([[1, 5, 12, 20, 30]])
     with torch.inference_mode():
         assert torch.allclose(model(input_ids=x).logits, loaded(input_ids=x).logits)
+
+
+def test_fast_forward_matches_transformers(tok):
+    import torch
+
+    from composer.model.fast import FastGPT
+
+    torch.manual_seed(1)
+    model = build_model(ModelConfig(vocab_size=len(tok), **TINY)).eval()
+    fast = FastGPT(model)
+    x = torch.randint(1, len(tok), (2, 10))
+    with torch.inference_mode():
+        reference = model(input_ids=x).logits
+    cache = fast.new_cache(2)
+    assert torch.allclose(fast.step(x[:, :4], cache), reference[:, 3], atol=1e-4)
+    assert torch.allclose(fast.step(x[:, 4:5], cache), reference[:, 4], atol=1e-4)
+    assert torch.allclose(fast.step(x[:, 5:], cache), reference[:, 9], atol=1e-4)

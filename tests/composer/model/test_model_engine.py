@@ -1,0 +1,54 @@
+"""The committed checkpoint composes melodies that honour the plan (quick: short pieces, one batch)."""
+
+import pytest
+
+from composer.melody import get_engine
+from composer.melody.model import DEFAULT_CHECKPOINT, checkpoint_exists
+
+pytestmark = pytest.mark.skipif(not checkpoint_exists(), reason=f"no trained checkpoint at {DEFAULT_CHECKPOINT}")
+
+CASES = [("happy birthday", {}), ("a sad song", {"meter": "3/4"}), ("happy tune", {"meter": "6/8"}),
+         ("sad", {"voice": "male"}), ("happy", {"meter": "5/4", "tempo": 90})]
+
+
+@pytest.fixture(scope="module")
+def model_engine():
+    return get_engine("model")
+
+
+@pytest.fixture
+def plans(make_plan_for):
+    return [make_plan_for(prompt, length=20, **options) for prompt, options in CASES]
+
+
+def test_model_melodies_follow_the_plan(model_engine, plans):
+    melodies = model_engine.write(plans, [p.request.seed for p in plans])
+    assert len(melodies) == len(plans)
+    for plan, melody in zip(plans, melodies):
+        assert melody
+        low, high = plan.voice.spec["lead"]["register"]
+        assert all(low <= n.pitch <= high for n in melody)
+        assert sum(n.pitch % 12 in set(plan.key.scale) for n in melody) / len(melody) >= 0.95
+        pulse = plan.meter.pulse_quarters
+        on_beat = [n for n in melody if abs(n.start / pulse - round(n.start / pulse)) < 1e-6]
+        assert sum(n.pitch % 12 in plan.chord_at(n.start).pitch_classes for n in on_beat) / len(on_beat) >= 0.9
+        assert melody[-1].pitch % 12 == plan.key.tonic
+        assert abs(melody[-1].end - plan.total_quarters) < 1e-6  # exactly the planned bars
+        intro = sum(s.bars for s in plan.sections if s.name == "intro") * plan.bar_quarters
+        assert melody[0].start >= intro
+        starts = [n.start for n in melody]
+        assert starts == sorted(starts)
+
+
+def test_model_is_deterministic_per_seed(model_engine, make_plan_for):
+    plan = make_plan_for(seed=11, length=20)
+    first = model_engine.write([plan], [11])
+    assert model_engine.write([plan], [11]) == first
+    assert model_engine.write([plan], [12]) != first
+
+
+def test_engine_names_its_checkpoint(model_engine):
+    manifest = model_engine.info.to_manifest()
+    assert manifest["name"] == "model"
+    assert manifest["checkpoint"].endswith("checkpoints/melody")
+    assert manifest["version"].startswith("gpt2-")
