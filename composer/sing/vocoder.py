@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from composer.sing import pulses
 from composer.sing.setting import SungLine
 from composer.sing.singers import Singer
 from composer.sing.speech import Speech
@@ -26,8 +27,7 @@ ATTACK_S = 0.008
 RELEASE_S = 0.025
 NOTE_GAP_S = 0.015  # a hair of space between separately articulated syllables
 MAX_ONSET_S = 0.12
-MAX_CODA_S = 0.15
-RUN_GAP_S = 0.3  # events closer than this are synthesised in one WORLD call
+MAX_CODA_S = 0.05  # singers keep codas short and sing through the vowel
 SILENT_POWER = 1e-14
 VOWEL_MAX_AP = 0.5  # a sung vowel is voiced even where the spoken one trailed off into breath
 SYNTH_BINS = 257  # WORLD synthesis with a 512-point FFT: envelopes are smooth, and cost scales with size
@@ -138,7 +138,7 @@ def _event_frames(event: Event, speech: Speech, world: World, singer: Singer,
     v1 = max(v1, v0 + 1)
     total = max(2, int(round((event.end_s - event.start_s) / hop)))
     onset = min(v0 - a, int(MAX_ONSET_S / hop), int(total * 0.3))
-    coda = min(max(0, b - v1), int(MAX_CODA_S / hop), int(total * 0.25))
+    coda = min(max(0, b - v1), int(MAX_CODA_S / hop), int(total * 0.2))
     vowel = max(1, total - onset - coda)
     index = np.concatenate([_resample(a, v0 - a, onset), _stretch(v0, v1 - v0, vowel),
                             _resample(v1, b - v1, coda)])
@@ -173,46 +173,42 @@ def _event_frames(event: Event, speech: Speech, world: World, singer: Singer,
     return f0, index, gain
 
 
+def _source_parameters(speech: Speech, world: World, singer: Singer) -> tuple[np.ndarray, np.ndarray]:
+    """Spoken frames ready to sing: formants moved for the singer, vowels kept voiced, breath added."""
+    sp = np.maximum(_warp(world.sp, singer.formant_ratio, SYNTH_BINS), SILENT_POWER)
+    ap = _warp(world.ap, singer.formant_ratio, SYNTH_BINS)
+    if singer.breathiness:
+        ap = ap + singer.breathiness * (1.0 - ap) * np.linspace(0.2, 1.0, ap.shape[1])
+    ap = np.clip(ap, 0.001, 0.999)
+    hop_samples = speech.sample_rate * FRAME_MS / 1000.0
+    vowel = np.zeros(world.frames, dtype=bool)
+    for part in speech.parts:
+        vowel[int(part.vowel_start / hop_samples):int(np.ceil(part.vowel_end / hop_samples))] = True
+    breathy = vowel & (world.f0 == 0)
+    ap[breathy] = np.minimum(ap[breathy], VOWEL_MAX_AP)
+    return sp, ap
+
+
 def sing_events(events: list[Event], speech: Speech, world: World, singer: Singer,
                 length_s: float) -> np.ndarray:
     """Mono float32 audio at the speech sample rate, `length_s` long."""
-    pw = _pyworld()
-    fs = world.sample_rate
     hop = FRAME_MS / 1000.0
-    out = np.zeros(int(length_s * fs) + 1, dtype=np.float64)
-    sp_all = _warp(world.sp, singer.formant_ratio, SYNTH_BINS)
-    ap_all = _warp(world.ap, singer.formant_ratio, SYNTH_BINS)
-    if singer.breathiness:
-        ap_all = np.minimum(1.0, ap_all + singer.breathiness * (1.0 - ap_all) * np.linspace(0.2, 1.0, ap_all.shape[1]))
-    runs: list[list[Event]] = []
-    for event in events:
-        if runs and event.start_s - runs[-1][-1].end_s < RUN_GAP_S:
-            runs[-1].append(event)
-        else:
-            runs.append([event])
+    n_frames = int(length_s / hop) + 1
+    f0 = np.zeros(n_frames)
+    source = np.full(n_frames, -1)
+    gain = np.zeros(n_frames)
     previous_pitch: float | None = None
     last_end = -1.0
-    for run in runs:
-        run_start = run[0].start_s
-        n_frames = int(round((run[-1].end_s - run_start) / hop)) + 8
-        f0 = np.zeros(n_frames)
-        sp = np.full((n_frames, sp_all.shape[1]), SILENT_POWER)
-        ap = np.ones((n_frames, ap_all.shape[1]))
-        for event in run:
-            legato = event.start_s - last_end < 0.12
-            ev_f0, index, gain = _event_frames(event, speech, world, singer, previous_pitch if legato else None)
-            first = int(round((event.start_s - run_start) / hop))
-            count = min(len(index), n_frames - first)
-            f0[first:first + count] = ev_f0[:count]
-            sp[first:first + count] = np.maximum(sp_all[index[:count]] * (gain[:count, None] ** 2), SILENT_POWER)
-            ap_event = np.clip(ap_all[index[:count]], 0.001, 0.999)
-            vowel = (ev_f0[:count] > 0) & (world.f0[index[:count]] == 0)
-            ap_event[vowel] = np.minimum(ap_event[vowel], VOWEL_MAX_AP)
-            ap[first:first + count] = ap_event
-            previous_pitch = float(event.notes[-1][2])
-            last_end = event.end_s
-        audio = np.nan_to_num(pw.synthesize(f0, sp, ap, fs, FRAME_MS))
-        begin = int(round(run_start * fs))
-        end = min(len(out), begin + len(audio))
-        out[begin:end] += audio[: end - begin]
-    return out.astype(np.float32)
+    for event in events:
+        legato = event.start_s - last_end < 0.12
+        ev_f0, index, ev_gain = _event_frames(event, speech, world, singer, previous_pitch if legato else None)
+        first = int(round(event.start_s / hop))
+        count = max(0, min(len(index), n_frames - first))
+        f0[first:first + count] = ev_f0[:count]
+        source[first:first + count] = index[:count]
+        gain[first:first + count] = ev_gain[:count]
+        previous_pitch = float(event.notes[-1][2])
+        last_end = event.end_s
+    sp, ap = _source_parameters(speech, world, singer)
+    audio = pulses.synthesize(f0, source, gain, sp, ap, world.sample_rate, FRAME_MS, seed=len(events))
+    return np.nan_to_num(audio).astype(np.float32)
