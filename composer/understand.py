@@ -53,8 +53,9 @@ _NOISE = re.compile(r"<[@#][!&]?\d+>|<a?:\w+:\d+>|@(?:everyone|here)\b|https?://
 _STOPWORDS = set(
     "a an the and or of for to in on at by with my me i it is be some something song music piece "
     "tune make play please that this very so just now give write compose create generate track melody "
-    "one can could would you us want need like pls plz thanks time".split()
+    "one can could would you us want need like pls plz thanks time about from hey muse".split()
 )
+_TOKEN = re.compile(r"[\w'’-]+|[^\w\s]")
 
 
 @dataclass(frozen=True)
@@ -176,8 +177,9 @@ def _prepare(text: str):
              "variations": [c for c in [cues.read_variations(analysis)] if c],
              "pitch": [c for c in [cues.read_pitch(analysis)] if c]}
     exact = [c.span for cues_found in found.values() for c in cues_found if c.exact]
-    # the theme is judged on the words without number-and-name cues ("in D minor", "90 bpm")
-    content = " ".join(_mask_all(analysis, exact).split())
+    # the theme is judged on the meaningful words: no number-and-name cues ("in D minor", "90 bpm") and
+    # no request phrasing ("please make me a song about"); same accuracy, a quarter fewer word pieces
+    content = " ".join(w for w in _TOKEN.findall(_mask_all(analysis, exact)) if w.lower() not in _STOPWORDS)
     return written, analysis, found, content
 
 

@@ -202,3 +202,16 @@ def test_a_missing_model_folder_is_reported_not_raised(catalog, monkeypatch, tmp
     finally:
         monkeypatch.delenv(semantic.MODEL_ENV)
         semantic.reset()
+
+
+def test_shipped_phrase_vectors_cover_every_builtin_theme(catalog):
+    """Edited theme examples? Run `python -m composer.semantic` to refresh composer/embeddings/."""
+    import numpy as np
+
+    folder = semantic.model_folder()
+    cache = semantic.load_phrase_cache(folder)
+    phrases = [p for t in catalog.themes.values() for p in (t.description, *t.spec["examples"])]
+    missing = [p for p in phrases if p not in cache]
+    assert not missing, f"run `python -m composer.semantic`; missing: {missing[:3]}"
+    fresh = semantic.get_semantics().encoder.encode(phrases[:5])
+    assert np.all((fresh * np.stack([cache[p] for p in phrases[:5]])).sum(1) > 0.999)
