@@ -80,4 +80,4 @@ async def test_history_lists_pages_and_reposts(standin: StandIn, bot) -> None:
     posted = await post.wait_for(has_midi, timeout=15)
     assert not posted.ephemeral
     assert fields(posted)["Id"] == f"#{ids[0]}"
-    assert sorted(piece_files(posted)) == ["mid", "mp3", "png", "txt"]
+    assert sorted(piece_files(posted)) == ["mid", "mp3", "png"]
