@@ -185,8 +185,9 @@ def main() -> None:
     rows = []
     for name, limits in runs if "burst" in parts else []:
         rows.append(_summary(name, asyncio.run(burst(limits))))
-    table(["run", "sent", "delivered", "politely refused", "lost", "delivered ≠ once", "deferred ≥ 3 s",
-           "slowest defer (s)", "p50 to delivery (s)", "p95 to delivery (s)", "delivered / s"], rows)
+    if rows:
+        table(["run", "sent", "delivered", "politely refused", "lost", "delivered ≠ once", "deferred ≥ 3 s",
+               "slowest defer (s)", "p50 to delivery (s)", "p95 to delivery (s)", "delivered / s"], rows)
     if rows:
         gain = rows[1][-1] / rows[2][-1] if rows[2][-1] else float("nan")
         print(f"\nBatching gain (throughput, batch 8 vs 1): {gain:.2f}x.\n")
