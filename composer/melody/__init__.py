@@ -32,6 +32,13 @@ class MelodyEngine(Protocol):
 ENGINES = ("model", "rules")
 
 
+def default_engine() -> str:
+    """The trained model when its checkpoint ships with the package, else the rules."""
+    from composer.model.paths import CHECKPOINT_DIR
+
+    return "model" if (CHECKPOINT_DIR / "melody" / "model.safetensors").exists() else "rules"
+
+
 def get_engine(name: str) -> MelodyEngine:
     if name == "rules":
         from composer.melody.rules import RulesEngine

@@ -7,12 +7,13 @@ returning sections repeat their first appearance, as songs do. Intro bars are le
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 from composer.melody import EngineInfo
 from composer.model.chords import quality_of
 from composer.model.fast import FastGPT
-from composer.model.model import CheckpointError, load_checkpoint
+from composer.model.model import CheckpointError, read_checkpoint
 from composer.model.paths import CHECKPOINT_DIR
 from composer.model.sample import BarSpec, MelodySpec, generate
 from composer.model.tokenizer import PITCH_HIGH, PITCH_LOW, TICKS_PER_QUARTER, Tokenizer, density_bin
@@ -43,8 +44,8 @@ class ModelEngine:
         if not checkpoint_exists(checkpoint):
             raise CheckpointError(f"no melody model at {checkpoint}; train one with `muse train` "
                                   "or use --engine rules")
-        self.model, self.config, self.tokenizer, meta = load_checkpoint(checkpoint)
-        self.fast = FastGPT(self.model)
+        state, self.config, self.tokenizer, meta = read_checkpoint(checkpoint)
+        self.fast = FastGPT(state, self.config)
         step = meta.get("training", {}).get("step", "?")
         try:
             shown = str(checkpoint.relative_to(CHECKPOINT_DIR.parent.parent))
@@ -118,7 +119,7 @@ def _spec(plan: Plan, layout: list[tuple[Section, int | None]], tok: Tokenizer, 
                             {t: pcs for t, pcs in strong.items() if pcs}, final=n == len(new_bars) - 1))
     header = tok.header(style, plan.key.mode, str(plan.meter), density)
     return MelodySpec(header, bars, bar_ticks, pitches, tonics, float(melody.get("temperature", 1.0)),
-                      float(melody.get("top_p", 0.95)), seed)
+                      float(melody.get("top_p", 0.95)), seed, max_rest_ticks=pulse_ticks)
 
 
 def _notes(plan: Plan, layout: list[tuple[Section, int | None]], decoded: list[tuple[float, float, int]]) -> list[Note]:
@@ -139,4 +140,14 @@ def _notes(plan: Plan, layout: list[tuple[Section, int | None]], decoded: list[t
         for on, d, p in by_section[repeat if repeat is not None else i]:
             velocity = 96 if abs(on % bar_q) < 1e-6 else 84 if abs(on % plan.meter.pulse_quarters) < 1e-6 else 76
             notes.append(Note(offset + on, d, p + shift, velocity))
-    return notes
+    return _legato(notes, plan.meter.pulse_quarters)
+
+
+def _legato(notes: list[Note], pulse_q: float) -> list[Note]:
+    """Hold each note to the next onset when the gap is under a pulse: a sung line breathes at
+    phrase ends, not between every note."""
+    out = []
+    for note, following in zip(notes, notes[1:]):
+        gap = following.start - note.end
+        out.append(replace(note, duration=following.start - note.start) if 0 < gap < pulse_q - 1e-6 else note)
+    return out + notes[-1:]

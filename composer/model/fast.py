@@ -12,11 +12,16 @@ import torch
 import torch.nn.functional as F
 
 
+LAYER_NORM_EPS = 1e-5  # GPT-2's
+
+
 class FastGPT:
-    def __init__(self, model):
-        cfg = model.config
-        sd = {k: v.detach().float() for k, v in model.state_dict().items()}
-        self.n_head, self.n_embd, self.eps = cfg.n_head, cfg.n_embd, cfg.layer_norm_epsilon
+    """Built from a GPT-2 state dict and its ModelConfig (no `transformers` import needed)."""
+
+    def __init__(self, state: dict, config):
+        sd = {k: v.detach().float() for k, v in state.items()}
+        cfg = config
+        self.n_head, self.n_embd, self.eps = cfg.n_head, cfg.n_embd, LAYER_NORM_EPS
         self.n_positions = cfg.n_positions
         self.wte, self.wpe = sd["transformer.wte.weight"], sd["transformer.wpe.weight"]
         self.ln_f = (sd["transformer.ln_f.weight"], sd["transformer.ln_f.bias"])
@@ -27,6 +32,10 @@ class FastGPT:
                 "ln_1.weight", "ln_1.bias", "attn.c_attn.weight", "attn.c_attn.bias", "attn.c_proj.weight",
                 "attn.c_proj.bias", "ln_2.weight", "ln_2.bias", "mlp.c_fc.weight", "mlp.c_fc.bias",
                 "mlp.c_proj.weight", "mlp.c_proj.bias")})
+
+    @classmethod
+    def from_model(cls, model) -> "FastGPT":
+        return cls(model.state_dict(), model.config)
 
     def new_cache(self, batch: int) -> dict:
         shape = (batch, self.n_head, self.n_positions, self.n_embd // self.n_head)

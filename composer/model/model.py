@@ -50,17 +50,22 @@ def save_checkpoint(model, config: ModelConfig, tokenizer: Tokenizer, folder: Pa
     tokenizer.save(folder / "tokenizer.json")
 
 
-def load_checkpoint(folder: Path):
-    """(model in eval mode, ModelConfig, Tokenizer, config record) from a checkpoint folder."""
+def read_checkpoint(folder: Path) -> tuple[dict, ModelConfig, Tokenizer, dict]:
+    """(weights, ModelConfig, Tokenizer, config record) without building a `transformers` model."""
     from safetensors.torch import load_file
 
     try:
         meta = json.loads((folder / "config.json").read_text())
         tokenizer = Tokenizer.load(folder / "tokenizer.json")
         state = load_file(str(folder / "model.safetensors"))
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, KeyError) as exc:
         raise CheckpointError(f"cannot load the melody model from {folder}: {exc}") from exc
-    config = ModelConfig(**meta["model"])
+    return state, ModelConfig(**meta["model"]), tokenizer, meta
+
+
+def load_checkpoint(folder: Path):
+    """(model in eval mode, ModelConfig, Tokenizer, config record) from a checkpoint folder."""
+    state, config, tokenizer, meta = read_checkpoint(folder)
     model = build(config)
     missing, unexpected = model.load_state_dict(state, strict=False)
     if unexpected or [k for k in missing if k != "lm_head.weight"]:

@@ -34,6 +34,7 @@ class MelodySpec:
     temperature: float = 1.0
     top_p: float = 0.95
     seed: int = 0
+    max_rest_ticks: int | None = None  # longest silence allowed inside a bar (None: any)
 
 
 class _Cursor:
@@ -76,8 +77,14 @@ class _Cursor:
         if self.stage == "pos":
             if self.budget_left() < self.tokens_to_finish() + 4:
                 return [self.tok.bar]  # out of room: close bars until the end
-            ids = [self.tok.ids[f"POS_{k}"] for k in POSITIONS if self.next_free <= k < self.spec.bar_ticks]
-            return ids + [self.tok.bar]
+            last = self.spec.bar_ticks - 1
+            gap = self.spec.max_rest_ticks
+            if gap is not None:
+                last = min(last, self.next_free + gap)
+            ids = [self.tok.ids[f"POS_{k}"] for k in POSITIONS if self.next_free <= k <= last]
+            if gap is None or self.spec.bar_ticks - self.next_free <= gap or not ids:
+                ids.append(self.tok.bar)
+            return ids
         if self.stage == "pitch":
             if bar.final:
                 return [self.pitch_of[p] for p in self.spec.tonic_pitches]
@@ -184,7 +191,7 @@ def generate(model, tok: Tokenizer, specs: list[MelodySpec]) -> list[list[int]]:
     Runs of forced tokens (the header, each bar's prefix) are fed in one forward pass where the
     whole batch has them; only the notes cost a step each.
     """
-    fast = model if isinstance(model, FastGPT) else FastGPT(model)
+    fast = model if isinstance(model, FastGPT) else FastGPT.from_model(model)
     cursors = [_Cursor(s, tok) for s in specs]
     generators = [torch.Generator().manual_seed(int(s.seed) % (2 ** 63)) for s in specs]
     for c in cursors:

@@ -119,7 +119,7 @@ def test_fast_forward_matches_transformers(tok):
 
     torch.manual_seed(1)
     model = build_model(ModelConfig(vocab_size=len(tok), **TINY)).eval()
-    fast = FastGPT(model)
+    fast = FastGPT.from_model(model)
     x = torch.randint(1, len(tok), (2, 10))
     with torch.inference_mode():
         reference = model(input_ids=x).logits
