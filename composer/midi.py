@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import unicodedata
 
 import mido
 
@@ -17,6 +18,12 @@ def _key_signature(score: Score) -> str:
     return tonic + ("m" if mode == "minor" else "")
 
 
+def _text(value: str, fallback: str = "") -> str:
+    """MIDI text is latin-1: accents survive, emoji and other scripts are dropped, never a crash."""
+    text = unicodedata.normalize("NFC", value).encode("latin-1", "ignore").decode("latin-1").strip()
+    return text or fallback
+
+
 def _ticks(quarters: float) -> int:
     return max(0, round(quarters * TICKS_PER_QUARTER))
 
@@ -29,11 +36,11 @@ def _track(track: Track, end_tick: int, lyrics: list[tuple[float, str]]) -> mido
         events.append((on, 2, mido.Message("note_on", channel=ch, note=n.pitch, velocity=n.velocity)))
         events.append((off, 0, mido.Message("note_off", channel=ch, note=n.pitch, velocity=0)))
     for start, syllable in lyrics:
-        events.append((_ticks(start), 1, mido.MetaMessage("lyrics", text=syllable)))
+        events.append((_ticks(start), 1, mido.MetaMessage("lyrics", text=_text(syllable))))
     events.sort(key=lambda e: (e[0], e[1], getattr(e[2], "note", 0)))
     mt = mido.MidiTrack()
-    mt.append(mido.MetaMessage("track_name", name=track.name, time=0))
-    mt.append(mido.MetaMessage("instrument_name", name=track.instrument or track.name, time=0))
+    mt.append(mido.MetaMessage("track_name", name=_text(track.name), time=0))
+    mt.append(mido.MetaMessage("instrument_name", name=_text(track.instrument or track.name), time=0))
     if not track.is_drums or track.program:  # on channel 10 a program change picks the drum kit
         mt.append(mido.Message("program_change", channel=ch, program=track.program, time=0))
     mt.append(mido.Message("control_change", channel=ch, control=7, value=track.volume, time=0))
@@ -51,13 +58,13 @@ def to_midi(score: Score) -> mido.MidiFile:
     mid = mido.MidiFile(type=1, ticks_per_beat=TICKS_PER_QUARTER)
     end_tick = _ticks(score.total_quarters)
     conductor = mido.MidiTrack()
-    conductor.append(mido.MetaMessage("track_name", name=score.title, time=0))
+    conductor.append(mido.MetaMessage("track_name", name=_text(score.title, "Muse"), time=0))
     conductor.append(mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(score.tempo), time=0))
     conductor.append(mido.MetaMessage("time_signature", numerator=score.numerator,
                                       denominator=score.denominator, time=0))
     conductor.append(mido.MetaMessage("key_signature", key=_key_signature(score), time=0))
     # Section markers and chord symbols: DAWs show them, and analysis reads the chords back.
-    labels = [(_ticks(q), 0, mido.MetaMessage("marker", text=name)) for q, name in score.sections]
+    labels = [(_ticks(q), 0, mido.MetaMessage("marker", text=_text(name))) for q, name in score.sections]
     labels += [(_ticks(q), 1, mido.MetaMessage("text", text=f"{CHORD_PREFIX}{name}")) for q, name in score.chords]
     now = 0
     for tick, _, msg in sorted(labels, key=lambda e: (e[0], e[1])):

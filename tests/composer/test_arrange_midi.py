@@ -76,3 +76,13 @@ def test_drums_voice_is_drum_led(make_plan_for, rules_engine):
     drums = len(score.track("drums").notes)
     total = sum(len(t.notes) for t in score.tracks)
     assert drums / total >= 0.5
+
+
+@pytest.mark.parametrize("prompt", ["happy birthday 🎂🎉", "joyeux anniversaire à Chloé", "生日快乐 happy", "مرحبا happy"])
+def test_titles_in_any_script_never_break_the_midi(make_plan_for, rules_engine, prompt):
+    _, score = _score(make_plan_for, rules_engine, prompt, theme="happy")
+    mid = mido.MidiFile(file=io.BytesIO(midi_bytes(score)))
+    title = next(m.name for m in mid.tracks[0] if m.type == "track_name")
+    assert title and "🎂" not in title
+    if "Chloé" in prompt:
+        assert "Chloé" in title
