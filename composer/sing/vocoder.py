@@ -27,6 +27,7 @@ ATTACK_S = 0.008
 RELEASE_S = 0.025
 NOTE_GAP_S = 0.015  # a hair of space between separately articulated syllables
 MAX_ONSET_S = 0.12
+QUIET_DB = 30.0  # onset/coda frames this far under the vowel's peak count as silence
 MAX_CODA_S = 0.05  # singers keep codas short and sing through the vowel
 SILENT_POWER = 1e-14
 VOWEL_MAX_AP = 0.5  # a sung vowel is voiced even where the spoken one trailed off into breath
@@ -46,6 +47,13 @@ class World:
     sp: np.ndarray  # (frames, bins) power spectral envelope
     ap: np.ndarray  # (frames, bins) aperiodicity
     sample_rate: int
+
+    @property
+    def level_db(self) -> np.ndarray:
+        """Frame loudness (dB of the envelope's total power)."""
+        if not hasattr(self, "_level_db"):
+            self._level_db = 10 * np.log10(self.sp.sum(axis=1) + 1e-20)
+        return self._level_db
 
     @property
     def frames(self) -> int:
@@ -136,6 +144,13 @@ def _event_frames(event: Event, speech: Speech, world: World, singer: Singer,
     to_frame = lambda sample: min(world.frames - 1, int(round(sample / speech.sample_rate / hop)))  # noqa: E731
     a, v0, v1, b = (to_frame(x) for x in (part.start, part.vowel_start, part.vowel_end, part.end))
     v1 = max(v1, v0 + 1)
+    # A stop's closure is silence: the gap before the note already gives it, so the audible
+    # burst lands on the note onset. Likewise a coda's fade into silence is dropped.
+    loud = world.level_db[a:b] > world.level_db[v0:v1].max() - QUIET_DB
+    while a < v0 and not loud[0]:
+        a, loud = a + 1, loud[1:]
+    while b > v1 and not loud[-1]:
+        b, loud = b - 1, loud[:-1]
     total = max(2, int(round((event.end_s - event.start_s) / hop)))
     onset = min(v0 - a, int(MAX_ONSET_S / hop), int(total * 0.3))
     coda = min(max(0, b - v1), int(MAX_CODA_S / hop), int(total * 0.2))
