@@ -21,6 +21,7 @@ from typing import Any, Mapping
 from composer import cues, semantic
 from composer.catalog import Catalog, Theme, Voice
 from composer.errors import InvalidRequest
+from composer.melody import default_engine
 from composer.lyrics_text import explicit_lyrics, lyrics_from_prompt
 from composer.request import (
     FORMATS,
@@ -350,7 +351,7 @@ def interpret(prompt: str, options: Mapping[str, Any] | None, catalog: Catalog) 
     theme, theme_source, confidence, top = r.theme()
     voice, voice_source = r.voice(theme)
     tempo = r.tempo(theme)
-    key = r.key(theme, r.analysis)
+    key = r.key(theme, r.content)
     meter = r.meter(theme)
     length_s = r.length()
     variations = r.small_int("variations", VARIATIONS_RANGE, 1)
@@ -375,7 +376,7 @@ def interpret(prompt: str, options: Mapping[str, Any] | None, catalog: Catalog) 
         variations=variations,
         format=fmt,
         stems=bool(_option(options, "stems")),
-        engine=str(_option(options, "engine") or "rules"),
+        engine=str(_option(options, "engine") or default_engine()),
         notes=tuple(dict.fromkeys(r.notes)),
     )
     return Understanding(validate(request), theme_source, confidence, top, voice_source, theme.spec.get("mood", ""))
