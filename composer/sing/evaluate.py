@@ -83,14 +83,17 @@ def spectral_centroid(audio: np.ndarray, rate: int = SAMPLE_RATE) -> float:
     return float((power[active] @ freqs).sum() / max(1e-12, power[active].sum()))
 
 
-def _onsets(audio: np.ndarray, events: list[Event], rate: int) -> list[float]:
-    """Per syllable, |heard onset − note onset|: the heard onset is the first 5 ms frame after the
-    quietest point just before the note where the level comes within 30 dB of the syllable's peak
-    (quiet consonants such as h and f count: they are where a listener hears the syllable begin)."""
+def _onsets(audio: np.ndarray, events: list[Event], rate: int) -> tuple[list[float], int]:
+    """Per syllable, |heard onset − note onset|, and how many syllables are heard at all.
+
+    The heard onset is the first 5 ms frame after the quietest point just before the note where the
+    level comes within 30 dB of the syllable's peak (quiet consonants such as h and f count: they
+    are where a listener hears the syllable begin). A syllable is heard when its level rises at
+    least 6 dB above that quietest point."""
     hop = int(0.005 * rate)
     frames = len(audio) // hop
     level = 20 * np.log10(np.sqrt(np.mean(audio[: frames * hop].reshape(frames, hop) ** 2, axis=1)) + 1e-7)
-    errors = []
+    errors, heard = [], 0
     for event in events:
         centre = int(round(event.start_s / 0.005))
         end = min(frames, max(centre + 2, int(event.end_s / 0.005)))
@@ -99,10 +102,11 @@ def _onsets(audio: np.ndarray, events: list[Event], rate: int) -> list[float]:
         peak = level[centre:end].max()
         low = max(0, centre - 12)
         dip = low + int(np.argmin(level[low:centre + 4]))
+        heard += bool(peak >= level[dip] + 6.0)
         loud = np.nonzero(level[dip:end] > peak - 30.0)[0]
         onset = dip + int(loud[0]) if loud.size else centre
         errors.append(abs(onset - centre) * 0.005)
-    return errors
+    return errors, heard
 
 
 def _targets(events: list[Event], frames: int) -> np.ndarray:
@@ -131,14 +135,10 @@ def score_vocal(stem: np.ndarray, dry: np.ndarray, events: list[Event], spoken_o
         voiced[method], in_tune[method] = int(judged.sum()), int((cents <= CENTS_TOLERANCE).sum())
         tracks[method] = f0
     f0 = tracks[methods[0]]
-    times = np.arange(len(f0)) * FRAME_MS / 1000.0
-    heard = 0  # a syllable is heard when the stem is voiced somewhere inside it
-    for event in events:
-        span = (times >= event.start_s) & (times < event.end_s)
-        heard += bool(np.any(f0[span] > 0))
+    onset_errors, heard = _onsets(_mono(dry), events, SAMPLE_RATE)
     order = all(b == (a + 1) % lyric_syllables for a, b in zip(spoken_order, spoken_order[1:]))
     sounding = f0[f0 > 0]
-    return PieceScore(voiced, in_tune, _onsets(dry, events, SAMPLE_RATE), len(events), heard, order,
+    return PieceScore(voiced, in_tune, onset_errors, len(events), heard, order,
                       float(np.median(sounding)) if sounding.size else 0.0, spectral_centroid(mono))
 
 
