@@ -31,7 +31,8 @@ def test_compose_json_manifest(tmp_path):
     for kind in ("midi", "audio", "image", "text"):
         assert Path(manifest["files"][kind]).is_file()
     assert manifest["files"]["audio"].endswith(".mp3")
-    assert manifest["engine"]["name"] == "rules"
+    assert manifest["engine"]["name"] == "model"  # the trained checkpoint is the default
+    assert manifest["engine"]["checkpoint"].endswith("checkpoints/melody")
     assert manifest["description"].startswith("A cheerful")
     assert manifest["timings_s"]["total"] > 0
 
