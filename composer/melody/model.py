@@ -26,9 +26,12 @@ CENTRE_PITCH = 67  # the tonic-relative register the model was trained around
 THEME_STYLES = {
     "birthday": "folk", "happy": "folk", "holiday": "folk", "lullaby": "folk", "march": "folk",
     "nature": "scottish", "sad": "scottish", "romantic": "scottish", "relax": "scottish", "chill": "scottish",
-    "dance": "irish", "retro": "irish", "rock": "irish", "adventure": "irish", "jazz": "song",
+    "dance": "irish", "retro": "irish", "rock": "irish", "adventure": "irish", "jazz": "irish",
     "epic": "chorale", "horror": "chorale", "space": "scottish",
 }
+# Meters the corpus has enough tunes in; others borrow the nearest one's header token (the bar
+# length itself is enforced by the sampler whatever the token says).
+TRAINED_METERS = ("2/4", "3/4", "4/4", "6/8", "6/4", "9/8", "3/8")
 # Theme density (≈ notes per pulse) → the tokenizer's notes-per-quarter bins.
 _DENSITY_PER_QUARTER = 1.3
 
@@ -89,7 +92,8 @@ def _transpose(plan: Plan) -> int:
 
 def _chord_rel(plan: Plan, quarters: float) -> tuple[int, str]:
     chord = plan.chord_at(quarters)
-    return ((chord.root - plan.key.tonic) % 12, quality_of(chord.intervals))
+    quality = quality_of(chord.intervals)
+    return ((chord.root - plan.key.tonic) % 12, "maj" if quality == "other" else quality)  # sus/aug: unseen
 
 
 def _spec(plan: Plan, layout: list[tuple[Section, int | None]], tok: Tokenizer, seed: int) -> MelodySpec:
@@ -117,7 +121,8 @@ def _spec(plan: Plan, layout: list[tuple[Section, int | None]], tok: Tokenizer, 
             strong[tick] = frozenset((pc - plan.key.tonic) % 12 for pc in chord.pitch_classes) & scale or None
         bars.append(BarSpec(tok.bar_prefix(len(new_bars) - n, halves),
                             {t: pcs for t, pcs in strong.items() if pcs}, final=n == len(new_bars) - 1))
-    header = tok.header(style, plan.key.mode, str(plan.meter), density)
+    meter = str(plan.meter) if str(plan.meter) in TRAINED_METERS else "6/8" if plan.meter.compound else "4/4"
+    header = tok.header(style, plan.key.mode, meter, density)
     return MelodySpec(header, bars, bar_ticks, pitches, tonics, float(melody.get("temperature", 1.0)),
                       float(melody.get("top_p", 0.95)), seed, max_rest_ticks=pulse_ticks)
 
