@@ -19,7 +19,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     train = sub.add_parser("train", help="train the melody model (resumes from the run's last checkpoint)")
     train.add_argument("--data", type=Path, help="token arrays from `muse data` (default: $MUSE_DATA_DIR/tokens)")
-    train.add_argument("--run", type=Path, help="run folder for checkpoints and log (default: $MUSE_DATA_DIR/runs/main)")
+    train.add_argument("--run", dest="run_dir", type=Path, help="run folder for checkpoints and log (default: $MUSE_DATA_DIR/runs/main)")
     train.add_argument("--export", type=Path, help="also write the best checkpoint here (e.g. composer/checkpoints/melody)")
     train.add_argument("--minutes", type=float, default=60.0, help="wall-clock budget for this session")
     train.add_argument("--steps", type=int, default=4000, help="length of the learning-rate schedule")
@@ -58,7 +58,7 @@ def run_train(args: argparse.Namespace) -> int:
                       max_steps=args.steps, eval_every=args.eval_every, max_minutes=args.minutes,
                       threads=args.threads)
     model_cfg = ModelConfig(n_embd=args.width, n_layer=args.layers, n_head=args.heads)
-    state = train(args.data or data_dir() / "tokens", args.run or runs_dir() / "main", model_cfg, cfg,
+    state = train(args.data or data_dir() / "tokens", args.run_dir or runs_dir() / "main", model_cfg, cfg,
                   export=args.export, progress=not args.no_progress)
     last = state["history"][-1] if state["history"] else {}
     print(json.dumps({"step": state["step"], "best_val_loss": state["best_val"], "last": last}))
