@@ -12,7 +12,6 @@ import numpy as np
 from pedalboard import Compressor, HighpassFilter, Pedalboard, Reverb
 from scipy.ndimage import maximum_filter1d, uniform_filter1d
 
-from composer.loudness import integrated_lufs
 from composer.mix import PEAK_CEILING_DB, MixSettings, limit, mix_buses, normalise
 from composer.render import SAMPLE_RATE, render_buses
 from composer.score import Score
@@ -38,33 +37,61 @@ def _fit(audio: np.ndarray, frames: int) -> np.ndarray:
     return np.concatenate([audio, pad])
 
 
+BLOCK_S = 0.005  # envelopes are computed on 5 ms blocks: plenty for ducking and level matching
+
+
+def _block_rms(audio: np.ndarray) -> np.ndarray:
+    size = int(BLOCK_S * SAMPLE_RATE)
+    blocks = len(audio) // size
+    squares = (audio[: blocks * size] ** 2).reshape(blocks, size, -1).mean(axis=(1, 2))
+    return np.sqrt(squares)
+
+
+def _to_samples(envelope: np.ndarray, frames: int) -> np.ndarray:
+    size = int(BLOCK_S * SAMPLE_RATE)
+    centres = (np.arange(len(envelope)) + 0.5) * size
+    return np.interp(np.arange(frames), centres, envelope).astype(np.float32)
+
+
+def singing_blocks(vocal: np.ndarray) -> np.ndarray:
+    """1.0 for 5 ms blocks where the voice sings (with 30 ms hold), else 0.0."""
+    level = _block_rms(vocal)
+    active = (level > 0.05 * (level.max() + 1e-9)).astype(np.float32)
+    return maximum_filter1d(active, size=7)
+
+
 def duck_gain(vocal: np.ndarray, depth_db: float = DUCK_DB) -> np.ndarray:
-    """Per-sample gain for the band: -depth_db while the voice sings, eased in and out."""
-    level = np.abs(vocal)
-    hold = maximum_filter1d(level, size=int(0.03 * SAMPLE_RATE))
-    active = (hold > 0.05 * (hold.max() + 1e-9)).astype(np.float32)
-    smooth = uniform_filter1d(uniform_filter1d(active, int(0.12 * SAMPLE_RATE)), int(0.12 * SAMPLE_RATE))
-    return (10 ** (-depth_db * smooth / 20)).astype(np.float32)
+    """Per-sample gain for the band: -depth_db while the voice sings, eased in and out over ~120 ms."""
+    smooth = uniform_filter1d(uniform_filter1d(singing_blocks(vocal), 24), 24)
+    return _to_samples(10 ** (-depth_db * smooth / 20), len(vocal))
 
 
 def vocal_chain(reverb: float) -> Pedalboard:
     room = max(0.2, min(0.8, reverb + 0.1))
     return Pedalboard([
-        HighpassFilter(cutoff_frequency_hz=90),
-        Compressor(threshold_db=-22, ratio=3.0, attack_ms=5, release_ms=120),
         Reverb(room_size=0.35 + 0.4 * room, damping=0.6, wet_level=0.12 + 0.18 * room, dry_level=0.85, width=0.7),
     ])
+
+
+DRY_CHAIN = Pedalboard([HighpassFilter(cutoff_frequency_hz=90),
+                        Compressor(threshold_db=-22, ratio=3.0, attack_ms=5, release_ms=120)])
 
 
 def mix_song(accompaniment: np.ndarray, vocal: np.ndarray, reverb: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(master, vocals stem, accompaniment stem); stems carry the master's gain so they sum to it."""
     frames = len(accompaniment)
-    dry = _fit(vocal, frames)
-    wet = vocal_chain(reverb)(np.stack([dry, dry]).astype(np.float32), SAMPLE_RATE).T
-    band_lufs = integrated_lufs(accompaniment, SAMPLE_RATE)
-    voice_lufs = integrated_lufs(wet, SAMPLE_RATE)
-    if np.isfinite(band_lufs) and np.isfinite(voice_lufs):
-        wet = wet * np.float32(10 ** ((band_lufs + VOCAL_OVER_BAND_DB - voice_lufs) / 20))
+    dry = DRY_CHAIN(_fit(vocal, frames)[None, :].astype(np.float32), SAMPLE_RATE)[0]
+    wet = vocal_chain(reverb)(np.stack([dry, dry]), SAMPLE_RATE).T
+    # level: the voice sits VOCAL_OVER_BAND_DB above the band, measured where the voice sings
+    singing = singing_blocks(dry) > 0
+    band_rms = _block_rms(accompaniment)
+    voice_rms = _block_rms(wet)
+    n = min(len(singing), len(band_rms), len(voice_rms))
+    if singing[:n].any():
+        band_level = np.sqrt(np.mean(band_rms[:n][singing[:n]] ** 2))
+        voice_level = np.sqrt(np.mean(voice_rms[:n][singing[:n]] ** 2))
+        if voice_level > 0 and band_level > 0:
+            wet = wet * np.float32(band_level * 10 ** (VOCAL_OVER_BAND_DB / 20) / voice_level)
     band = accompaniment * duck_gain(dry)[:, None]
     raw = band + wet
     master = normalise(raw)
