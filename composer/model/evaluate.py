@@ -52,6 +52,26 @@ def overlap(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.minimum(a, b).sum())
 
 
+def mgeval_overlap(generated: list[np.ndarray], real: list[np.ndarray], seed: int = 0) -> float:
+    """MGEval's overlapping area: the KDE of generated-to-real distances against the KDE of
+    real-to-real distances, per-piece feature vectors (1 = indistinguishable)."""
+    from scipy.stats import gaussian_kde
+
+    def distances(a, b, same):
+        return np.array([np.linalg.norm(x - y) for i, x in enumerate(a) for j, y in enumerate(b)
+                         if not (same and j <= i)])
+
+    rng = np.random.default_rng(seed)
+    real = [real[i] for i in rng.permutation(len(real))[:120]]
+    generated = [generated[i] for i in rng.permutation(len(generated))[:120]]
+    intra, inter = distances(real, real, True), distances(generated, real, False)
+    if intra.std() == 0 or inter.std() == 0:
+        return float(np.allclose(intra.mean(), inter.mean()))
+    grid = np.linspace(0, max(intra.max(), inter.max()) * 1.1, 512)
+    a, b = gaussian_kde(intra)(grid), gaussian_kde(inter)(grid)
+    return float(np.trapezoid(np.minimum(a, b), grid))
+
+
 def _signature(notes) -> list[tuple[int, float]]:
     """Transposition-free note identity: (interval from the previous note, duration)."""
     return [(b[2] - a[2], round(b[1], 3)) for a, b in zip(notes, notes[1:])]
@@ -183,6 +203,8 @@ def generation_report(engine: str, reqs, real_pieces, copy_index: CopyIndex | No
     summary["overlap_pitch_class"] = overlap(_hist_pitch(pieces), _hist_pitch(real_pieces))
     summary["overlap_interval"] = overlap(_hist_interval(pieces), _hist_interval(real_pieces))
     summary["overlap_note_length"] = overlap(_hist_length(pieces), _hist_length(real_pieces))
+    for name, hist in (("pitch_class", _hist_pitch), ("interval", _hist_interval), ("note_length", _hist_length)):
+        summary[f"mgeval_{name}"] = mgeval_overlap([hist([p]) for p in pieces], [hist([p]) for p in real_pieces])
     summary["pieces"] = len(rows)
     summary["compose_s_per_piece"] = elapsed / len(rows)
     return summary
@@ -239,8 +261,8 @@ def markdown(report: dict) -> str:
                   f"| test tokens | {n['test_tokens']} |", ""]
     keys = ["pieces", "scale_consistency", "in_key", "chord_tone_strong", "tonic_ending", "compression",
             "compression_in_real_range", "overlap_pitch_class", "overlap_interval", "overlap_note_length",
-            "copy_run_p95", "copy_le_12", "key_ok", "melody_key_ok", "meter_ok", "tempo_ok", "bars_ok",
-            "compose_s_per_piece"]
+            "mgeval_pitch_class", "mgeval_interval", "mgeval_note_length", "copy_run_p95", "copy_le_12",
+            "key_ok", "melody_key_ok", "meter_ok", "tempo_ok", "bars_ok", "compose_s_per_piece"]
     lines += ["| metric | model | rules |", "|---|---|---|"]
     for k in keys:
         vals = [report.get(e, {}).get(k) for e in ("model", "rules")]

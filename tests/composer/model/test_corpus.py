@@ -100,3 +100,23 @@ def test_work_records_round_trip(tmp_path):
     (tmp_path / "a").mkdir()
     (tmp_path / "a" / "b.jsonl").write_text(json.dumps(asdict(work)) + "\n{torn")
     assert load_works(tmp_path) == [work]
+
+
+def test_evaluation_helpers_measure_what_they_claim():
+    import numpy as np
+
+    from composer.model.evaluate import CopyIndex, mgeval_overlap, overlap
+
+    assert overlap(np.array([0.5, 0.5]), np.array([0.5, 0.5])) == 1.0
+    assert overlap(np.array([1.0, 0.0]), np.array([0.0, 1.0])) == 0.0
+    rng = np.random.default_rng(0)
+    same = [rng.dirichlet(np.ones(12)) for _ in range(40)]
+    other = [rng.dirichlet(np.ones(12)) for _ in range(40)]
+    peaked = [rng.dirichlet(np.ones(12) * 0.05) for _ in range(40)]
+    assert mgeval_overlap(same, other) > 0.8 > 0.4 > mgeval_overlap(peaked, other)
+    train = [[(float(i), 1.0, 60 + (i * 5) % 12) for i in range(30)]]
+    index = CopyIndex(train)
+    copied = [(on + 100, d, p + 2) for on, d, p in train[0][3:18]]  # 15 notes, transposed
+    assert index.longest(copied) == 15
+    fresh = [(float(i), 0.5, 60 + i % 3) for i in range(20)]
+    assert index.longest(fresh) <= 2
