@@ -42,12 +42,16 @@ def _lr(step: int, cfg: TrainConfig) -> float:
     return cfg.min_learning_rate + 0.5 * (cfg.learning_rate - cfg.min_learning_rate) * (1 + math.cos(math.pi * progress))
 
 
-def _batch(windows: list[np.ndarray], rng: np.random.Generator, size: int, block: int, pad: int):
+def _batch(windows: list[np.ndarray], order: np.ndarray, rng: np.random.Generator, size: int, block: int,
+           pad: int):
+    """`size` windows of similar length (neighbours in `order`, windows sorted by length): little padding,
+    and every window still starts at its header."""
     import torch
 
-    picks = [windows[i] for i in rng.integers(0, len(windows), size)]
+    start = int(rng.integers(0, max(1, len(order) - size + 1)))
+    picks = [windows[i] for i in order[start:start + size]]
     length = min(block, max(len(w) for w in picks))
-    x = torch.full((size, length), pad, dtype=torch.long)
+    x = torch.full((len(picks), length), pad, dtype=torch.long)
     for row, w in enumerate(picks):
         w = w[:length]
         x[row, :len(w)] = torch.from_numpy(w)
@@ -113,6 +117,7 @@ def train(data: Path, run: Path, model_cfg: ModelConfig, cfg: TrainConfig, expor
     model_cfg.vocab_size = len(tokenizer)
     train_windows = load_split(data, "train")
     val_windows = load_split(data, "val")
+    by_length = np.argsort([len(w) for w in train_windows], kind="stable")
     run.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(cfg.seed)
     model = build(model_cfg).to(device)
@@ -149,7 +154,7 @@ def train(data: Path, run: Path, model_cfg: ModelConfig, cfg: TrainConfig, expor
         step = state["step"]
         for group in optimizer.param_groups:
             group["lr"] = _lr(step, cfg)
-        x, labels = _batch(train_windows, rng, cfg.batch_size, model_cfg.n_positions, tokenizer.pad)
+        x, labels = _batch(train_windows, by_length, rng, cfg.batch_size, model_cfg.n_positions, tokenizer.pad)
         x, labels = x.to(device), labels.to(device)
         with _autocast(device, cfg.bf16):
             loss = model(input_ids=x, attention_mask=(x != tokenizer.pad).long(), labels=labels).loss
