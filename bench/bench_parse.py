@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
 import random
 import statistics
 import subprocess
@@ -46,16 +47,17 @@ def prompts(count: int, seed: int = 0) -> list[str]:
     return out
 
 
-def batch_in_process(texts: list[str]) -> float:
+def batch_in_process(texts: list[str]) -> tuple[float, float]:
+    """(wall s, CPU s) for run_batch over the prompts; CPU time shows what an unshared core would take."""
     from bot.cli.parse_cmd import run_batch
 
     lines = io.StringIO("".join(json.dumps({"prompt": t}) + "\n" for t in texts))
     out = io.StringIO()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     run_batch(lines, out)
-    elapsed = time.perf_counter() - started
+    elapsed, cpu_s = time.perf_counter() - started, time.process_time() - cpu
     assert out.getvalue().count("\n") == len(texts)
-    return elapsed
+    return elapsed, cpu_s
 
 
 def batch_cli(texts: list[str]) -> float:
@@ -67,18 +69,19 @@ def batch_cli(texts: list[str]) -> float:
     return time.perf_counter() - started
 
 
-def single_latencies_ms(texts: list[str]) -> list[float]:
+def single_latencies_ms(texts: list[str]) -> tuple[list[float], list[float]]:
     from composer.catalog import default_catalog
     from composer.understand import understand
 
     catalog = default_catalog()
     understand("warm-up: happy birthday", {}, catalog)
-    times = []
+    times, cpu_times = [], []
     for text in texts:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         understand(text, {}, catalog)
         times.append((time.perf_counter() - started) * 1000)
-    return times
+        cpu_times.append((time.process_time() - cpu) * 1000)
+    return times, cpu_times
 
 
 def startup_s(args: list[str], runs: int = 3) -> float:
@@ -103,23 +106,27 @@ def main(argv: list[str] | None = None) -> None:
     semantic.get_semantics()
     load_s = time.perf_counter() - started
     batch_in_process(prompts(64, seed=99))  # warm: model loaded, theme embeddings cached
-    warm_s = batch_in_process(texts)
+    warm_s, warm_cpu_s = batch_in_process(texts)
     cli_s = batch_cli(texts)
-    latencies = single_latencies_ms(prompts(100, seed=7))
+    latencies, cpu_latencies = single_latencies_ms(prompts(100, seed=7))
     p50, p95 = statistics.median(latencies), sorted(latencies)[int(len(latencies) * 0.95) - 1]
+    load = os.getloadavg()[0]
     table(["measure", "value"], [
         [f"prompts / characters (mean {chars / len(texts):.0f} chars)", f"{len(texts)} / {chars}"],
         ["embedding model load (NumPy MiniLM), s", round(load_s, 3)],
         ["batch, warm, in process: characters/s", round(chars / warm_s)],
         ["batch, warm, in process: prompts/s", round(len(texts) / warm_s, 1)],
+        ["batch, warm, in process: characters per CPU-second", round(chars / warm_cpu_s)],
         ["`muse parse --batch` end to end (process start + load + parse), s", round(cli_s, 2)],
         ["`muse parse --batch` end to end: characters/s", round(chars / cli_s)],
         ["single prompt after warm-up, median ms", round(p50, 1)],
         ["single prompt after warm-up, p95 ms", round(p95, 1)],
+        ["single prompt after warm-up, median CPU ms", round(statistics.median(cpu_latencies), 1)],
         ["`muse parse PROMPT` process, s (median of 3)", round(startup_s(["parse", "a sad song"]), 2)],
         ["`muse parse PROMPT --theme sad --key 'D minor'` (no model), s", round(
             startup_s(["parse", "a sad song", "--theme", "sad", "--key", "D minor"]), 2)],
         ["`muse --help` process, s", round(startup_s(["--help"]), 2)],
+        ["1-minute load average during the run (2 cores)", round(load, 1)],
     ])
 
 
