@@ -44,11 +44,14 @@ def minimum_phase_responses(sp: np.ndarray, ap: np.ndarray) -> np.ndarray:
     return np.roll(response, half, axis=1)
 
 
-def _overlap_add(starts: np.ndarray, blocks: np.ndarray, length: int) -> np.ndarray:
+def _overlap_add(target: np.ndarray, starts: np.ndarray, blocks: np.ndarray) -> None:
+    """Add each row of `blocks` into `target` at its start sample (rows may overlap); `target`
+    carries margins so every row fits."""
     n = blocks.shape[1]
-    index = starts[:, None] + np.arange(n)[None, :]
-    keep = (index >= 0) & (index < length)
-    return np.bincount(index[keep], weights=blocks[keep], minlength=length)
+    low = int(starts.min())
+    index = (starts - low)[:, None] + np.arange(n)[None, :]
+    summed = np.bincount(index.ravel(), weights=blocks.ravel())
+    target[low:low + len(summed)] += summed
 
 
 def synthesize(f0: np.ndarray, source: np.ndarray, gain: np.ndarray, sp: np.ndarray, ap: np.ndarray,
@@ -58,10 +61,11 @@ def synthesize(f0: np.ndarray, source: np.ndarray, gain: np.ndarray, sp: np.ndar
     frame_s = frame_ms / 1000.0
     n = (sp.shape[1] - 1) * 2
     length = int(round(len(f0) * frame_s * fs))
-    out = np.zeros(length)
+    margin = n + 2  # every block fits inside out[margin - n : margin + length + n]
+    out = np.zeros(length + 2 * margin)
     used = np.unique(source[source >= 0])
     if used.size == 0:
-        return out
+        return out[margin:margin + length]
     row = np.full(len(sp), -1)
     row[used] = np.arange(used.size)
     periodic = minimum_phase_responses(sp[used], ap[used])
@@ -73,26 +77,38 @@ def synthesize(f0: np.ndarray, source: np.ndarray, gain: np.ndarray, sp: np.ndar
     pulses, frame = pulses[take], frame[take]
     if pulses.size:
         interval = np.diff(np.append(pulses, length)).clip(1, n)
-        whole = np.floor(pulses).astype(int)
-        fraction = (pulses - whole)[:, None]  # fractional delay by linear interpolation: no jitter
-        blocks = periodic[row[source[frame]]] * (gain[frame] * np.sqrt(interval))[:, None]
-        out += _overlap_add(whole - n // 2 + 1, blocks * (1.0 - fraction), length)
-        out += _overlap_add(whole - n // 2 + 2, blocks * fraction, length)
+        for part in _batches(len(pulses)):
+            whole = np.floor(pulses[part]).astype(int)
+            fraction = (pulses[part] - whole)[:, None]  # fractional delay by linear interpolation: no jitter
+            blocks = periodic[row[source[frame[part]]]] * (gain[frame[part]] * np.sqrt(interval[part]))[:, None]
+            shifted = np.zeros((len(blocks), n + 1))
+            shifted[:, :n] = blocks * (1.0 - fraction)
+            shifted[:, 1:] += blocks * fraction
+            _overlap_add(out, whole - n // 2 + 1 + margin, shifted)
 
     # aperiodic part: white noise, shaped frame by frame (zero phase; noise has none to keep)
-    active = np.nonzero(source >= 0)[0]
     hop = frame_s * fs
-    centres = np.round(active * hop).astype(int)
-    starts = centres - n // 2
     rng = np.random.default_rng(seed)
-    white = rng.standard_normal(length + n)
+    white = rng.standard_normal(length + 2 * margin)
     window = np.hanning(n + 2)[1:-1]
-    index = np.clip(starts[:, None] + np.arange(n)[None, :], 0, length + n - 1)
-    src = source[active]
-    is_voiced = (f0[active] > 0)[:, None]
-    ratio = np.where(is_voiced, ap[src] ** 2, 1.0)
-    shape = np.sqrt(sp[src] * ratio) * (gain[active][:, None] * np.where(is_voiced, VOICED_NOISE, 1.0))
-    noise = sfft.irfft(sfft.rfft(white[index] * window, axis=1) * shape, n=n, axis=1)
-    weight = _overlap_add(starts, np.broadcast_to(window, noise.shape), length)
-    out += _overlap_add(starts, noise, length) / np.maximum(weight, 0.125 * n / hop)  # edges fade out
-    return out
+    noise_out = np.zeros_like(out)
+    weight = np.zeros_like(out)
+    active_all = np.nonzero(source >= 0)[0]
+    for part in _batches(len(active_all)):
+        active = active_all[part]
+        starts = np.round(active * hop).astype(int) - n // 2 + margin
+        index = starts[:, None] + np.arange(n)[None, :]
+        src = source[active]
+        is_voiced = (f0[active] > 0)[:, None]
+        ratio = np.where(is_voiced, ap[src] ** 2, 1.0)
+        shape = np.sqrt(sp[src] * ratio) * (gain[active][:, None] * np.where(is_voiced, VOICED_NOISE, 1.0))
+        noise = sfft.irfft(sfft.rfft(white[index] * window, axis=1) * shape, n=n, axis=1)
+        _overlap_add(noise_out, starts, noise)
+        _overlap_add(weight, starts, np.broadcast_to(window, noise.shape))
+    out += noise_out / np.maximum(weight, 0.125 * n / hop)  # edges fade out
+    return out[margin:margin + length]
+
+
+def _batches(count: int, size: int = 4096):
+    """Slices of at most `size` rows, so a five-minute song never needs gigabytes at once."""
+    return [slice(start, start + size) for start in range(0, count, size)]
