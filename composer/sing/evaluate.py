@@ -168,11 +168,12 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--prompts", type=int, default=len(PROMPTS))
     parser.add_argument("--length", type=float, default=30.0, help="seconds per piece")
+    parser.add_argument("--voice", choices=("male", "female"), action="append", help="default: both")
     args = parser.parse_args(argv)
     print("| voice | pieces | F0 within 50 cents, harvest (worst piece) | same, dio (worst) | onsets within 40 ms "
           "| median onset error | syllables heard / sung | in order | median F0 | spectral centroid |")
     print("|---|---|---|---|---|---|---|---|---|---|")
-    for voice in ("male", "female"):
+    for voice in args.voice or ("male", "female"):
         scores = [evaluate(p, voice, seed=100 + i, length_s=args.length)[0] for i, p in enumerate(PROMPTS[: args.prompts])]
         cells = []
         for method in ("harvest", "dio"):
