@@ -18,7 +18,13 @@ from bot.cli.options import add_request_options, options_from_args
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("parse", help="show how a prompt is understood, without composing")
+    parser = sub.add_parser(
+        "parse", help="show how a prompt is understood, without composing",
+        description="Options beat the words; the words beat the theme's defaults. Numbers written in the "
+                    "prompt outside Muse's ranges are clamped (tempo 30-300 BPM, length 5-300 s, pitch "
+                    "-12..12, variations 1-4) and the clamp is listed in understanding.notes; options "
+                    "out of range are errors. MUSE_EMBEDDING_MODEL names another local sentence-"
+                    "transformers folder, or 'off' for keyword matching.")
     parser.add_argument("prompt", nargs="?", help="what to compose, in plain words")
     add_request_options(parser)
     parser.add_argument("--batch", help="a file of JSON lines {prompt, options}; '-' reads stdin")
