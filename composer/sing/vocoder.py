@@ -4,7 +4,8 @@ Speech is analysed once (F0, spectral envelope, aperiodicity per 5 ms frame). Fo
 syllable we lay out new frames: the onset consonants at about their spoken speed from the note
 onset, the vowel stretched to fill the note(s), the coda at the end. F0 is the note's pitch with a
 short glide from the previous note and a delayed vibrato; the female singer's envelope is
-stretched up the frequency axis. WORLD then synthesises each breath-long run in one call.
+stretched up the frequency axis. `pulses` then synthesises the whole line the way WORLD does,
+batched over pulses.
 """
 
 from __future__ import annotations
@@ -47,13 +48,7 @@ class World:
     sp: np.ndarray  # (frames, bins) power spectral envelope
     ap: np.ndarray  # (frames, bins) aperiodicity
     sample_rate: int
-
-    @property
-    def level_db(self) -> np.ndarray:
-        """Frame loudness (dB of the envelope's total power)."""
-        if not hasattr(self, "_level_db"):
-            self._level_db = 10 * np.log10(self.sp.sum(axis=1) + 1e-20)
-        return self._level_db
+    level_db: np.ndarray  # frame loudness: dB of the envelope's total power
 
     @property
     def frames(self) -> int:
@@ -68,7 +63,7 @@ def analyse(speech: Speech) -> World:
     f0 = pw.stonemask(x, f0, t, fs)
     sp = pw.cheaptrick(x, f0, t, fs)
     ap = pw.d4c(x, f0, t, fs)
-    return World(f0, sp, ap, fs)
+    return World(f0, sp, ap, fs, 10 * np.log10(sp.sum(axis=1) + 1e-20))
 
 
 def midi_hz(pitch: float) -> float:
