@@ -65,7 +65,7 @@ _TEMPO_WORD_RE = re.compile(r"\b(?:" + "|".join(f"(?P<w{i}>{p})" for i, (p, _) i
 _BPM_TAIL = r"(?:\s*(?:bpm|beats?\s*(?:per|a|/)\s*min(?:ute)?)\b)?"
 _TEMPO_NUM_RE = re.compile(
     r"(?:\b(\d{1,6}(?:\.\d+)?)\s*(?:bpm|b\.p\.m\.?|beats?\s*(?:per|a|/)\s*min(?:ute)?)\b)"
-    r"|(?:(?:\bbpm|\btempo(?:\s+(?:of|at|is|=))?|♩|\bq)\s*[:=]?\s*(\d{1,6}(?:\.\d+)?)\b"
+    r"|(?:(?:\bbpm|\btempo(?:\s+(?:of|at|is|=))?|♩|\bq|\b(?:quarter|crotchet)(?:[\s-]note)?\s*(?==))\s*[:=]?\s*(\d{1,6}(?:\.\d+)?)\b"
     r"(?!\s*(?:s|secs?|seconds?|min|mins|minutes?|%|bars?)\b)" + _BPM_TAIL + r")"
     r"|(?:\bat\s+(?P<at>\d{2,3})\b(?!\s*(?:s|secs?|seconds?|min|mins|minutes?|%|am|pm|a\.m|p\.m|years?|o'clock|bars?|dollars?|degrees?|in|on|the)\b)(?![:.,]\d)" + _BPM_TAIL + r")",
     re.I,

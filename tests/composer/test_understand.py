@@ -215,3 +215,25 @@ def test_shipped_phrase_vectors_cover_every_builtin_theme(catalog):
     assert not missing, f"run `python -m composer.semantic`; missing: {missing[:3]}"
     fresh = semantic.get_semantics().encoder.encode(phrases[:5])
     assert np.all((fresh * np.stack([cache[p] for p in phrases[:5]])).sum(1) > 0.999)
+
+
+def test_random_mixtures_of_cues_and_junk_never_crash(catalog):
+    """Only InvalidRequest may escape, whatever the mix of cue words, symbols and invisible characters."""
+    import random
+    import string
+
+    words = ("in D minor major F# Bb flat sharp key of at 120 bpm tempo ♩= 3/4 6/8 waltz jig seconds minutes "
+             "1:30 half a minute sung by a woman man piano drums no without lyrics: \" ' “ ” transpose up down "
+             "semitones octave variations versions @everyone <@123> ** __ ` 🎵 \u200b \u202e \x00 \n "
+             "99999999999 -5 0 0.0 1e9 nan").split(" ")
+    rng = random.Random(4)
+    for i in range(400):
+        if i % 3 == 0:
+            prompt = "".join(rng.choice(string.printable + "éü♩♯♭“”\u200b\u202e🎵") for _ in range(rng.randint(0, 60)))
+        else:
+            prompt = " ".join(rng.choice(words) for _ in range(rng.randint(1, 14)))
+        try:
+            request = understand(prompt, {}, catalog)
+        except InvalidRequest:
+            continue
+        assert 30 <= request.tempo <= 300 and 5 <= request.length_s <= 300

@@ -7,7 +7,7 @@ from composer.theory import Key
 
 
 @pytest.mark.parametrize("text, bpm", [
-    ("120 bpm", 120), ("at 96bpm", 96), ("♩=96", 96), ("♩ = 72", 72), ("q=100", 100), ("tempo 180", 180),
+    ("120 bpm", 120), ("at 96bpm", 96), ("♩=96", 96), ("quarter note = 60", 60), ("♩ = 72", 72), ("q=100", 100), ("tempo 180", 180),
     ("tempo: 140 please", 140), ("at 70 beats per minute", 70), ("largo", 50), ("an adagio", 68),
     ("andante", 88), ("allegro", 132), ("presto", 176), ("prestissimo", 200), ("a slow song", 70),
     ("very slow", 52), ("very fast happy polka", 172), ("fast", 144), ("mid-tempo groove", 104),
