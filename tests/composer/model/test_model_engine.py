@@ -52,3 +52,22 @@ def test_engine_names_its_checkpoint(model_engine):
     assert manifest["name"] == "model"
     assert manifest["checkpoint"].endswith("checkpoints/melody")
     assert manifest["version"].startswith("gpt2-")
+
+
+def test_every_theme_arranges_with_model_melodies(composer, catalog):
+    """One batch across all themes through plan → model → arrangement → MIDI, read back."""
+    from dataclasses import replace
+
+    from composer.analysis import chord_tone_ratio, ends_on_tonic, load_midi, same_pitch_overlaps, scale_consistency
+    from composer.understand import understand
+
+    requests = [replace(understand(f"a {theme} piece", {"theme": theme, "voice": "piano", "seed": 3, "length": 10},
+                                   catalog), engine="model") for theme in sorted(catalog.themes)]
+    compositions = composer.compose_scores(requests)
+    for request, composition in zip(requests, compositions):
+        assert composition.engine["name"] == "model"
+        info = load_midi(composition.midi)
+        assert scale_consistency(info.melody.notes) >= 0.95, request.theme
+        assert chord_tone_ratio(info) >= 0.8, request.theme
+        assert ends_on_tonic(info, request.key), request.theme
+        assert same_pitch_overlaps(info.melody.notes) == 0, request.theme
