@@ -74,9 +74,11 @@ STYLES: dict[str, Pattern] = {
 
 
 def harmony_center(plan: Plan, octave: int) -> int:
-    """Chords sit around the theme's octave but below the middle of the lead's register."""
+    """Chords sit around the theme's octave, under a high lead; a low lead (a male singer)
+    keeps them there, above it, as a pianist's right hand sits above a baritone."""
     low, high = plan.voice.spec["lead"]["register"]
-    return max(50, min((octave + 1) * 12 + 4, (low + high) // 2 - 7))
+    center, lead_mid = (octave + 1) * 12 + 4, (low + high) // 2
+    return max(50, min(center, lead_mid - 7)) if lead_mid >= center else center
 
 
 def harmony_part(plan: Plan, style: str, octave: int, velocity: int, ending_sustain: bool = True) -> list[Note]:
