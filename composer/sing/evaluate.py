@@ -91,21 +91,22 @@ def _onsets(audio: np.ndarray, events: list[Event], rate: int) -> tuple[list[flo
     are where a listener hears the syllable begin). A syllable is heard when its level rises at
     least 6 dB above that quietest point."""
     hop = int(0.005 * rate)
+    frame_s = hop / rate  # 4.99 ms at 44.1 kHz: index frames by it, or onsets drift late over a piece
     frames = len(audio) // hop
     level = 20 * np.log10(np.sqrt(np.mean(audio[: frames * hop].reshape(frames, hop) ** 2, axis=1)) + 1e-7)
     errors, heard = [], 0
     for event in events:
-        centre = int(round(event.start_s / 0.005))
-        end = min(frames, max(centre + 2, int(event.end_s / 0.005)))
+        centre = int(round(event.start_s / frame_s))
+        end = min(frames, max(centre + 2, int(event.end_s / frame_s)))
         if centre >= frames:
             continue
         peak = level[centre:end].max()
-        low = max(0, centre - 12)
+        low = max(0, centre - 12)  # look back 60 ms for the quiet point before the syllable
         dip = low + int(np.argmin(level[low:centre + 4]))
         heard += bool(peak >= level[dip] + 6.0)
         loud = np.nonzero(level[dip:end] > peak - 30.0)[0]
         onset = dip + int(loud[0]) if loud.size else centre
-        errors.append(abs(onset - centre) * 0.005)
+        errors.append(abs(onset - centre) * frame_s)
     return errors, heard
 
 

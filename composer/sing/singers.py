@@ -26,7 +26,7 @@ class Singer:
 
 
 SINGERS = {
-    "male": Singer("male", center=50, low=41, high=64, formant_ratio=1.0, breathiness=0.0,
+    "male": Singer("male", center=48, low=41, high=64, formant_ratio=1.0, breathiness=0.0,
                    vibrato_cents=18.0, vibrato_hz=5.3),
     "female": Singer("female", center=67, low=57, high=81, formant_ratio=1.18, breathiness=0.15,
                      vibrato_cents=20.0, vibrato_hz=5.8),
