@@ -46,14 +46,16 @@ def cold_start_s(runs: int = 3) -> float:
 def main() -> None:
     header("Pipeline: a 30-second piece, warm process (medians of 5)")
     rows = []
-    for label, prompt, options in [
-        ("birthday / piano / mp3", "happy birthday", {"voice": "piano", "length": 30}),
-        ("sad / piano / mp3", "a sad song", {"voice": "piano", "length": 30}),
-        ("happy / metal / mp3", "something happy", {"voice": "metal", "length": 30}),
-    ]:
-        stages = warm_stages(prompt, {**options, "engine": "rules"})
-        rows.append([label, stages["understand"], stages["compose"], stages["render"], stages["encode"], stages["total"]])
-    table(["piece", "understand s", "compose s", "render s", "encode s", "total s"], rows)
+    for engine in ("model", "rules"):
+        for label, prompt, options in [
+            ("birthday / piano / mp3", "happy birthday", {"voice": "piano", "length": 30}),
+            ("sad / piano / mp3", "a sad song", {"voice": "piano", "length": 30}),
+            ("happy / metal / mp3", "something happy", {"voice": "metal", "length": 30}),
+        ]:
+            stages = warm_stages(prompt, {**options, "engine": engine})
+            rows.append([engine, label, stages["understand"], stages["compose"], stages["render"], stages["encode"],
+                         stages["total"]])
+    table(["engine", "piece", "understand s", "compose s", "render s", "encode s", "total s"], rows)
     print(f"\nProcess start to files (`muse compose`, cold process, median of 3): {cold_start_s():.2f} s")
 
 
