@@ -178,7 +178,7 @@ def train(data: Path, run: Path, model_cfg: ModelConfig, cfg: TrainConfig, expor
             log.info("step %d train %.3f val %.3f", state["step"], loss.item(), val)
             if val < state["best_val"]:
                 state["best_val"] = val
-                record = {**entry, "data": str(data), "train_config": asdict(cfg)}
+                record = {**entry, "data": str(data), "train_config": asdict(cfg), "history": state["history"]}
                 save_checkpoint(model, model_cfg, tokenizer, run / "best", record)
                 if export is not None:
                     save_checkpoint(model, model_cfg, tokenizer, export, record)
