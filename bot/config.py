@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Mapping
 
 from composer.errors import MuseError
+from composer.melody import default_engine
 
 DEFAULT_DATA_DIR = "./data"
 
@@ -41,7 +42,7 @@ class BotConfig:
     api_base: str | None = None  # MUSE_DISCORD_API_BASE: REST base instead of Discord's
     gateway: str | None = None  # MUSE_DISCORD_GATEWAY: Gateway URL instead of Discord's
     sync_guild: int | None = None  # MUSE_SYNC_GUILD: `--sync` to this guild instead of globally
-    engine: str = "rules"  # MUSE_ENGINE: melody engine the worker uses
+    engine: str = "rules"  # MUSE_ENGINE: melody engine the worker uses (default: the trained model)
     limits: Limits = Limits()
 
 
@@ -100,6 +101,6 @@ def load_config(environ: Mapping[str, str] | None = None, dotenv: Path | None = 
         api_base=env.get("MUSE_DISCORD_API_BASE") or None,
         gateway=env.get("MUSE_DISCORD_GATEWAY") or None,
         sync_guild=int(sync_guild) if sync_guild else None,
-        engine=env.get("MUSE_ENGINE") or "rules",
+        engine=env.get("MUSE_ENGINE") or default_engine(),
         limits=Limits(**limits),
     )

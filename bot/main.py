@@ -17,6 +17,7 @@ from bot.queue import JobQueue
 from bot.tasks import spawn
 from bot.worker import ComposerWorker
 from composer.pipeline import Composer
+from composer.render import get_synth
 from composer.understand import understand
 from storage import ArtifactStore, Database, database_path, open_database
 
@@ -42,10 +43,12 @@ def point_discord(config: BotConfig) -> None:
         DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(config.gateway)
 
 
-def warm_up(composer: Composer) -> None:
-    """Load what understanding needs (the sentence-embedding model) before the first command,
-    so a handler answers within Discord's 3 s even for the first member."""
+def warm_up(composer: Composer, engine: str) -> None:
+    """Load what understanding needs (the sentence-embedding model), the melody engine and the
+    synth before the first command, so neither the first defer nor the first piece waits on them."""
     understand("warm up", {}, composer.catalog)
+    composer.engine(engine)
+    get_synth()
 
 
 @asynccontextmanager
@@ -58,7 +61,7 @@ async def open_resources(config: BotConfig, composer: Composer | None = None) ->
             loop = asyncio.get_running_loop()
             if composer is None:  # loading the catalog (and later the model) is blocking work too
                 composer = await loop.run_in_executor(executor, Composer)
-            await loop.run_in_executor(executor, warm_up, composer)
+            await loop.run_in_executor(executor, warm_up, composer, config.engine)
             worker = ComposerWorker(composer, executor, ArtifactStore(config.data_dir), config.data_dir / "work")
             yield Resources(db, worker, JobQueue(db, worker, config.limits))
     finally:
