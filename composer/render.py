@@ -15,6 +15,7 @@ import numpy as np
 
 from composer.errors import RenderError
 from composer.score import Score, Track
+from composer.shared import ProcessSingleton
 
 log = logging.getLogger(__name__)
 
@@ -100,16 +101,11 @@ class Synth:
         return (data.astype(np.float32) / 32768.0).reshape(-1, 2)
 
 
-_synth: Synth | None = None
-_synth_lock = threading.Lock()
+_synth = ProcessSingleton(Synth)
 
 
 def get_synth() -> Synth:
-    global _synth
-    with _synth_lock:
-        if _synth is None:
-            _synth = Synth()
-        return _synth
+    return _synth.get()
 
 
 def render_buses(score: Score, separate_lead: bool) -> dict[str, np.ndarray]:

@@ -15,6 +15,7 @@ import numpy as np
 
 from composer.errors import RenderError
 from composer.sing.syllables import Syllable
+from composer.shared import ProcessSingleton
 
 MAX_WORDS_PER_UTTERANCE = 24  # long lyrics are spoken in chunks (VITS cost grows with length)
 STRESS_MARK = {2: "ˈ", 1: "ˌ"}
@@ -126,13 +127,8 @@ class Speaker:
         return audio, located
 
 
-_speaker: Speaker | None = None
-_speaker_lock = threading.Lock()
+_speaker = ProcessSingleton(Speaker)
 
 
 def get_speaker() -> Speaker:
-    global _speaker
-    with _speaker_lock:
-        if _speaker is None:
-            _speaker = Speaker()
-        return _speaker
+    return _speaker.get()

@@ -18,6 +18,7 @@ from composer.sing.setting import SungLine
 from composer.sing.singers import singer_for
 from composer.sing.speech import Speaker, get_speaker
 from composer.sing.vocoder import Event, analyse, layout, sing_events
+from composer.shared import ProcessSingleton
 
 TARGET_RMS = 0.1  # while singing; the mix sets the final level
 
@@ -57,13 +58,8 @@ class Vocalist:
         return Vocal(audio, events)
 
 
-_vocalist: Vocalist | None = None
-_vocalist_lock = threading.Lock()
+_vocalist = ProcessSingleton(Vocalist)
 
 
 def get_vocalist() -> Vocalist:
-    global _vocalist
-    with _vocalist_lock:
-        if _vocalist is None:
-            _vocalist = Vocalist()
-        return _vocalist
+    return _vocalist.get()
