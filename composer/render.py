@@ -6,8 +6,10 @@ soundfont costs more than rendering a 30-second piece.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import sys
 import threading
 from pathlib import Path
 
@@ -46,7 +48,10 @@ class Synth:
 
     def __init__(self, soundfont: Path | None = None):
         try:
-            import fluidsynth  # imported here so a missing libfluidsynth names itself clearly
+            # imported here so a missing libfluidsynth names itself clearly; pyfluidsynth prints
+            # where it found the library to stdout when CI is set, and stdout carries our JSON
+            with contextlib.redirect_stdout(sys.stderr):
+                import fluidsynth
         except (ImportError, OSError) as exc:  # pragma: no cover - depends on the machine
             raise RenderError(f"FluidSynth is not available ({exc}); install fluidsynth and libfluidsynth3") from exc
         self.soundfont = soundfont or find_soundfont()

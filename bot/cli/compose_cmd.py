@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import time
@@ -30,7 +31,9 @@ def run(args: argparse.Namespace) -> int:
     understand_s = time.perf_counter() - started
     out_dir = Path(args.out)
     check_output_dir(out_dir)
-    results = composer.compose(request, out_dir, understand_s=understand_s)
+    # stdout is the manifest's alone: anything a library prints while composing goes to stderr
+    with contextlib.redirect_stdout(sys.stderr):
+        results = composer.compose(request, out_dir, understand_s=understand_s)
     if args.json:
         if len(results) == 1:
             manifest = results[0].to_manifest()
