@@ -105,20 +105,19 @@ def _obj(fields: dict[str, tuple[Check, bool]], *, open_keys: Check | None = Non
     return check
 
 
-def _meter(ctx: _Ctx, path: str, value: Any) -> str:
-    try:
-        Meter.parse(value if isinstance(value, str) else "")
-    except ValueError:
-        ctx.fail(path, f"must be a time signature such as 4/4, 3/4 or 6/8, got {value!r}")
-    return value
+def _parses(parse: Callable[[str], Any], what: str) -> Check:
+    """Text that one of the theory parsers accepts (meters, keys)."""
+    def check(ctx: _Ctx, path: str, value: Any) -> str:
+        try:
+            parse(value if isinstance(value, str) else "")
+        except ValueError:
+            ctx.fail(path, f"must be {what}, got {value!r}")
+        return value
+    return check
 
 
-def _key(ctx: _Ctx, path: str, value: Any) -> str:
-    try:
-        Key.parse(value if isinstance(value, str) else "")
-    except ValueError:
-        ctx.fail(path, f"must be a key such as 'F major' or 'D minor', got {value!r}")
-    return value
+_meter = _parses(Meter.parse, "a time signature such as 4/4, 3/4 or 6/8")
+_key = _parses(Key.parse, "a key such as 'F major' or 'D minor'")
 
 
 def _roman(ctx: _Ctx, path: str, value: Any) -> str:
