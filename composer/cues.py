@@ -47,6 +47,16 @@ def _all(pattern: re.Pattern[str], text: str):
     return list(pattern.finditer(text))
 
 
+def _word_table_re(table: list[tuple[str, object]]) -> re.Pattern[str]:
+    """One regex over a (pattern, value) table; each alternative is a named group w<index>."""
+    return re.compile(r"\b(?:" + "|".join(f"(?P<w{i}>{p})" for i, (p, _) in enumerate(table)) + r")\b", re.I)
+
+
+def _word_value(table: list[tuple[str, object]], match: re.Match[str]):
+    """The table value of whichever alternative matched."""
+    return table[int(next(name for name, value in match.groupdict().items() if value)[1:])][1]
+
+
 # ---- tempo -----------------------------------------------------------------------------------
 
 _TEMPO_WORDS = [  # (pattern, bpm) — Italian terms first (longest first), then plain words
@@ -61,7 +71,7 @@ _TEMPO_WORDS = [  # (pattern, bpm) — Italian terms first (longest first), then
     (r"mid[\s-]?tempo|medium[\s-]tempo|moderate(?:\s+tempo|\s+pace)?", 104),
     (r"fast(?:[\s-]paced)?|quick|rapid|brisk|up[\s-]?tempo|speedy", 144),
 ]
-_TEMPO_WORD_RE = re.compile(r"\b(?:" + "|".join(f"(?P<w{i}>{p})" for i, (p, _) in enumerate(_TEMPO_WORDS)) + r")\b", re.I)
+_TEMPO_WORD_RE = _word_table_re(_TEMPO_WORDS)
 _BPM_TAIL = r"(?:\s*(?:bpm|beats?\s*(?:per|a|/)\s*min(?:ute)?)\b)?"
 _TEMPO_NUM_RE = re.compile(
     r"(?:\b(\d{1,6}(?:\.\d+)?)\s*(?:bpm|b\.p\.m\.?|beats?\s*(?:per|a|/)\s*min(?:ute)?)\b)"
@@ -80,10 +90,9 @@ def read_tempos(text: str) -> list[Cue]:
             continue  # "at 12" is a time of day more often than a tempo
         cues.append(Cue(round(float(digits)), match.span(), exact=True))
     for match in _all(_TEMPO_WORD_RE, text):
-        index = int(next(name for name, value in match.groupdict().items() if value)[1:])
         if match.group(0).lower() == "quick" and re.match(r"\s+(?:jingle|sketch|tune|song|piece|intro|one)\b", text[match.end():], re.I):
             continue  # "a quick jingle" is about length, not tempo
-        cues.append(Cue(_TEMPO_WORDS[index][1], match.span(), exact=False))
+        cues.append(Cue(_word_value(_TEMPO_WORDS, match), match.span(), exact=False))
     return sorted(cues, key=lambda c: (not c.exact, c.span))
 
 
@@ -162,7 +171,7 @@ _METER_WORDS = [
     (r"six[\s-]eight(?:\s+time)?", "6/8"), (r"twelve[\s-]eight(?:\s+time)?|(?:blues\s+)?shuffle", "12/8"),
     (r"in\s+(?:five|5)(?:\s+time)?|five[\s-]four(?:\s+time)?", "5/4"), (r"seven[\s-]eight(?:\s+time)?", "7/8"),
 ]
-_METER_WORD_RE = re.compile(r"\b(?:" + "|".join(f"(?P<w{i}>{p})" for i, (p, _) in enumerate(_METER_WORDS)) + r")\b", re.I)
+_METER_WORD_RE = _word_table_re(_METER_WORDS)
 
 
 def read_meters(text: str) -> list[Cue]:
@@ -172,8 +181,7 @@ def read_meters(text: str) -> list[Cue]:
         if bottom in (2, 4, 8, 16) and 2 <= top <= 16 and not re.match(r"\s*(?:of|th)\b", text[match.end():]):
             cues.append(Cue(f"{top}/{bottom}", match.span()))
     for match in _all(_METER_WORD_RE, text):
-        index = int(next(name for name, value in match.groupdict().items() if value)[1:])
-        cues.append(Cue(_METER_WORDS[index][1], match.span(), exact=False))
+        cues.append(Cue(_word_value(_METER_WORDS, match), match.span(), exact=False))
     return sorted(cues, key=lambda c: (not c.exact, c.span))
 
 

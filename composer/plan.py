@@ -6,6 +6,7 @@ Every engine and the arranger read the same plan, so the melody and the band agr
 from __future__ import annotations
 
 import random
+import zlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -115,8 +116,6 @@ def choose_lead(voice: Voice, request: CompositionRequest) -> tuple[int, str]:
         if any(cue.lower() in prompt for cue in inst.get("cues", [])):
             return inst["program"], inst["name"]
     if len(instruments) > 1:
-        import zlib
-
         inst = instruments[zlib.crc32(f"{request.theme}:{prompt}".encode()) % len(instruments)]
         return inst["program"], inst["name"]
     return instruments[0]["program"], instruments[0]["name"]
