@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> None:
     load = os.getloadavg()[0]
     table(["measure", "value"], [
         [f"prompts / characters (mean {chars / len(texts):.0f} chars)", f"{len(texts)} / {chars}"],
-        ["embedding model load (NumPy MiniLM), s", round(load_s, 3)],
+        ["embedding model load (MiniLM on ONNX Runtime), s", round(load_s, 3)],
         ["batch, warm, in process: characters/s", round(chars / warm_s)],
         ["batch, warm, in process: prompts/s", round(len(texts) / warm_s, 1)],
         ["batch, warm, in process: characters per CPU-second", round(chars / warm_cpu_s)],

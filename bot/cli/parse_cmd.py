@@ -2,8 +2,8 @@
 
 Each output object is `{"request": {…}}` (the contract) plus `"understanding"`: how sure Muse is of
 the theme it inferred, its closest candidates, and the notes. `--batch` loads the embedding model
-once and embeds the prompts of each block of lines together, which is several times faster than
-one at a time.
+once and embeds the prompts of each block of lines together (several times faster than one at a
+time), overlapping each block's embedding with resolving the block before it.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
-BLOCK_LINES = 512  # lines embedded together; output still streams block by block
+BLOCK_LINES = 128  # lines embedded together; output streams block by block
 
 
 def _read_line(line: str) -> tuple[str, dict[str, Any]] | dict[str, Any]:
@@ -60,37 +60,58 @@ def _resolve(prompt: str, options: dict[str, Any], catalog: Any) -> dict[str, An
     return {"request": understanding.request.to_manifest(), "understanding": understanding.to_json()}
 
 
-def _prime(items: list[Any]) -> None:
-    """Embed the block's prompts in one batch (the theme step then hits the cache)."""
-    from composer import semantic
+def _theme_texts(items: list[Any]) -> list[str]:
+    """The texts the theme step will embed for a block (prompts without a theme option)."""
     from composer.understand import theme_text
 
-    texts = [theme_text(item[0]) for item in items if isinstance(item, tuple) and "theme" not in item[1]]
+    texts = (theme_text(item[0]) for item in items if isinstance(item, tuple) and "theme" not in item[1])
+    return [t for t in texts if t]
+
+
+def _embed(texts: list[str]) -> None:
+    from composer import semantic
+
     model = semantic.get_semantics() if texts else None
     if model is not None:
-        model.prime(t for t in texts if t)
+        model.prime(texts)
 
 
 def run_batch(stream: TextIO, out: TextIO) -> None:
+    """Stream JSON lines in and out. Each block's prompts are embedded in one call on a worker thread
+    (ONNX Runtime releases the GIL) while the main thread resolves and writes the block before it."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from composer.catalog import default_catalog
 
     catalog = default_catalog()
-    block: list[Any] = []
 
-    def flush() -> None:
-        _prime(block)
+    def blocks():
+        block: list[Any] = []
+        for line in stream:
+            if line.strip():
+                block.append(_read_line(line))
+                if len(block) >= BLOCK_LINES:
+                    yield block
+                    block = []
+        if block:
+            yield block
+
+    def write(block: list[Any]) -> None:
         for item in block:
             row = _resolve(*item, catalog) if isinstance(item, tuple) else item
             out.write(json.dumps(row, ensure_ascii=False) + "\n")
         out.flush()
-        block.clear()
 
-    for line in stream:
-        if line.strip():
-            block.append(_read_line(line))
-            if len(block) >= BLOCK_LINES:
-                flush()
-    flush()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="muse-embed") as pool:
+        previous = None
+        for block in blocks():
+            embedding = pool.submit(_embed, _theme_texts(block))
+            if previous is not None:
+                write(previous)
+            embedding.result()
+            previous = block
+        if previous is not None:
+            write(previous)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -171,7 +171,7 @@ def test_theme_option_is_validated(catalog):
         understand("a song", {"theme": "polka"}, catalog)
 
 
-def test_numpy_encoder_matches_sentence_transformers_reference():
+def test_encoder_matches_sentence_transformers_reference():
     """The reference vectors were written by sentence-transformers from the same weights."""
     import numpy as np
 
@@ -180,6 +180,18 @@ def test_numpy_encoder_matches_sentence_transformers_reference():
     got = model.encoder.encode(reference["texts"])
     want = np.array(reference["vectors"], dtype=np.float32)
     assert np.all((got * want).sum(1) > 0.9999)
+
+
+def test_padding_in_a_batch_does_not_change_a_vector():
+    """Short prompts share a padded batch with long ones; the mask must hide the padding."""
+    import numpy as np
+
+    model = semantic.get_semantics()
+    texts = ["jazz", "a very long and winding description of a rainy night in a smoky old jazz bar downtown", "sad"]
+    together = model.encoder.encode(texts)
+    alone = np.stack([model.encoder.encode([t])[0] for t in texts])
+    assert np.all((together * alone).sum(1) > 0.99999)
+    assert np.allclose(np.linalg.norm(together, axis=1), 1.0, atol=1e-5)
 
 
 def test_keyword_fallback_when_the_model_is_switched_off(catalog, monkeypatch):

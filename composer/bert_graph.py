@@ -1,0 +1,110 @@
+"""A BERT sentence encoder (mean pooling, L2 norm) as an ONNX graph, built in memory from its weights.
+
+ONNX Runtime runs MiniLM about four times faster than the same maths in NumPy (fused attention and
+GELU kernels, no padded temporaries), which is what lets `muse parse --batch` read tens of thousands
+of characters a second. Building the graph from the safetensors file keeps torch out of start-up and
+leaves nothing to cache on disk: the graph is a few hundred nodes around the original weights.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import numpy as np
+
+OPSET = 17  # LayerNormalization is a standard op from 17 on
+
+
+class _Builder:
+    """Collects nodes and initializers; each helper returns the name of its output."""
+
+    def __init__(self) -> None:
+        from onnx import helper, numpy_helper
+
+        self.helper, self.numpy_helper = helper, numpy_helper
+        self.nodes: list[Any] = []
+        self.initializers: list[Any] = []
+        self._count = 0
+
+    def const(self, name: str, value: np.ndarray) -> str:
+        self.initializers.append(self.numpy_helper.from_array(np.ascontiguousarray(value), name))
+        return name
+
+    def op(self, op_type: str, *inputs: str, **attributes) -> str:
+        self._count += 1
+        out = f"{op_type.lower()}_{self._count}"
+        self.nodes.append(self.helper.make_node(op_type, list(inputs), [out], **attributes))
+        return out
+
+
+def build(weights: Mapping[str, np.ndarray], heads: int, eps: float) -> bytes:
+    """The serialized model: inputs `ids` (int64, batch × tokens) and `mask` (float32, same shape);
+    output `vectors` (float32, batch × hidden), mean-pooled over the mask and L2-normalised."""
+    from onnx import TensorProto, helper
+
+    w = {k.removeprefix("bert."): np.asarray(v, dtype=np.float32) for k, v in weights.items()}
+    hidden = w["embeddings.word_embeddings.weight"].shape[1]
+    head_dim = hidden // heads
+    g = _Builder()
+    f32 = lambda x: np.asarray(x, dtype=np.float32)  # noqa: E731 - one-line cast for constants
+    i64 = lambda x: np.asarray(x, dtype=np.int64)  # noqa: E731
+
+    def layer_norm(x: str, prefix: str) -> str:
+        return g.op("LayerNormalization", x, g.const(prefix + ".weight", w[prefix + ".weight"]),
+                    g.const(prefix + ".bias", w[prefix + ".bias"]), axis=-1, epsilon=eps)
+
+    def dense(x: str, prefix: str) -> str:
+        return g.op("Add", g.op("MatMul", x, g.const(prefix + ".weight", w[prefix + ".weight"].T)),
+                    g.const(prefix + ".bias", w[prefix + ".bias"]))
+
+    # embeddings: word + position (0 … tokens-1) + token type 0, then LayerNorm
+    length = g.op("Shape", "ids", start=1, end=2)  # [tokens]
+    positions = g.op("Slice", g.const("position", w["embeddings.position_embeddings.weight"]),
+                     g.const("zero", i64([0])), length, g.const("axis_0", i64([0])))
+    x = g.op("Add", g.op("Gather", g.const("word", w["embeddings.word_embeddings.weight"]), "ids", axis=0), positions)
+    x = g.op("Add", x, g.const("token_type", w["embeddings.token_type_embeddings.weight"][0]))
+    x = layer_norm(x, "embeddings.LayerNorm")
+
+    # padding: -1e9 added to the scores of masked keys, shaped batch × 1 × 1 × tokens
+    blocked = g.op("Mul", g.op("Sub", g.const("one_f", f32(1.0)), "mask"), g.const("minus_big", f32(-1e9)))
+    blocked = g.op("Unsqueeze", blocked, g.const("axes_1_2", i64([1, 2])))
+    split_heads = g.const("split_heads", i64([0, 0, heads, head_dim]))
+    merge_heads = g.const("merge_heads", i64([0, 0, hidden]))
+    scale = g.const("scale", f32(1.0 / np.sqrt(head_dim)))
+
+    layer = 0
+    while f"encoder.layer.{layer}.attention.self.query.weight" in w:
+        p = f"encoder.layer.{layer}."
+        q, k, v = (g.op("Reshape", dense(x, p + f"attention.self.{n}"), split_heads) for n in ("query", "key", "value"))
+        q = g.op("Transpose", q, perm=[0, 2, 1, 3])
+        k = g.op("Transpose", k, perm=[0, 2, 3, 1])
+        v = g.op("Transpose", v, perm=[0, 2, 1, 3])
+        scores = g.op("Add", g.op("Mul", g.op("MatMul", q, k), scale), blocked)
+        context = g.op("MatMul", g.op("Softmax", scores, axis=-1), v)
+        context = g.op("Reshape", g.op("Transpose", context, perm=[0, 2, 1, 3]), merge_heads)
+        x = layer_norm(g.op("Add", x, dense(context, p + "attention.output.dense")), p + "attention.output.LayerNorm")
+        inner = dense(x, p + "intermediate.dense")
+        gelu = g.op("Mul", g.op("Mul", inner, g.const(f"half_{layer}", f32(0.5))),
+                    g.op("Add", g.op("Erf", g.op("Div", inner, g.const(f"sqrt2_{layer}", f32(np.sqrt(2.0))))),
+                         g.const(f"one_{layer}", f32(1.0))))
+        x = layer_norm(g.op("Add", x, dense(gelu, p + "output.dense")), p + "output.LayerNorm")
+        layer += 1
+
+    # mean over real tokens, then unit length
+    mask3 = g.op("Unsqueeze", "mask", g.const("axis_2", i64([2])))
+    axis1 = g.const("axis_1", i64([1]))
+    summed = g.op("ReduceSum", g.op("Mul", x, mask3), axis1, keepdims=0)
+    count = g.op("Max", g.op("ReduceSum", "mask", axis1, keepdims=1), g.const("one_count", f32(1.0)))
+    pooled = g.op("Div", summed, count)
+    norm = g.op("Sqrt", g.op("ReduceSum", g.op("Mul", pooled, pooled), axis1, keepdims=1))
+    g.nodes.append(helper.make_node("Div", [pooled, g.op("Max", norm, g.const("tiny", f32(1e-12)))], ["vectors"]))
+
+    graph = helper.make_graph(
+        g.nodes, "muse_sentence_encoder",
+        [helper.make_tensor_value_info("ids", TensorProto.INT64, ["batch", "tokens"]),
+         helper.make_tensor_value_info("mask", TensorProto.FLOAT, ["batch", "tokens"])],
+        [helper.make_tensor_value_info("vectors", TensorProto.FLOAT, ["batch", hidden])],
+        g.initializers)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="muse")
+    model.ir_version = 8  # readable by every onnxruntime we pin
+    return model.SerializeToString()
