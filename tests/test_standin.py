@@ -83,6 +83,20 @@ class MiniBot(discord.Client):
             view.add_item(button)
             await interaction.response.send_message('knock knock', view=view)
 
+        @self.tree.command(description='Open a form')
+        async def ask(interaction: discord.Interaction) -> None:
+            form = discord.ui.Modal(title='Your request', custom_id='ask-form')
+            words = discord.ui.TextInput(label='Words', custom_id='words', max_length=20)
+            mood = discord.ui.TextInput(label='Mood', custom_id='mood', required=False, default='calm')
+            form.add_item(words)
+            form.add_item(mood)
+
+            async def submitted(answer: discord.Interaction) -> None:
+                await answer.response.send_message(f'{words.value} / {mood.value}', ephemeral=True)
+
+            form.on_submit = submitted
+            await interaction.response.send_modal(form)
+
         @self.tree.command(description='Upload something big')
         async def big(interaction: discord.Interaction, size: int) -> None:
             await interaction.response.defer()
@@ -130,7 +144,7 @@ async def test_login_ready_and_sync(standin: StandIn, bot: MiniBot) -> None:
     assert bot.user.id == standin.world.bot.id
     assert bot.application_id == standin.world.application_id
     assert [g.name for g in bot.guilds] == ['Muse Test']
-    assert sorted(await standin.wait_synced()) == ['big', 'compose', 'knock', 'measure', 'steps', 'theme', 'whoami']
+    assert sorted(await standin.wait_synced()) == ['ask', 'big', 'compose', 'knock', 'measure', 'steps', 'theme', 'whoami']
     assert standin.recorder.unhandled == []
 
 
@@ -205,6 +219,33 @@ async def test_button_click_and_dm_command(standin: StandIn, bot: MiniBot) -> No
     click = await standin.click(ix.original, 'Again', user='bob')
     answer = await click.ack()
     assert answer.content == 'again for bob'
+
+
+async def test_a_form_opens_is_checked_like_the_client_and_its_answer_arrives(standin: StandIn, bot: MiniBot) -> None:
+    ix = await standin.slash('ask')
+    form = await ix.modal()
+    assert form['title'] == 'Your request' and form['custom_id'] == 'ask-form'
+    with pytest.raises(InvalidOptions, match='required'):
+        await standin.submit(ix, {'mood': 'wild'})  # the client does not send without the required field
+    with pytest.raises(InvalidOptions, match='length'):
+        await standin.submit(ix, {'words': 'x' * 21})
+    answer = await (await standin.submit(ix, {'words': 'rain on tin'})).ack()
+    assert answer.content == 'rain on tin / calm' and answer.ephemeral  # the untouched field keeps its default
+
+
+def test_a_modal_discord_would_refuse_is_refused() -> None:
+    from tests.discord_standin.hub import RequestError
+    from tests.discord_standin.modals import check_modal
+
+    field = {'type': 4, 'custom_id': 'a', 'label': 'A', 'style': 1}
+    good = {'custom_id': 'f', 'title': 'Form', 'components': [{'type': 1, 'components': [field]}]}
+    check_modal(good, answering_type=3)
+    for bad, answering in [({**good, 'title': 'x' * 46}, 3), ({**good, 'components': []}, 3),
+                           ({**good, 'components': [{'type': 1, 'components': [field]}] * 2}, 3),
+                           ({**good, 'components': [{'type': 1, 'components': [{**field, 'style': 3}]}]}, 3),
+                           (good, 4), (good, 5)]:
+        with pytest.raises(RequestError, match='Invalid Form Body'):
+            check_modal(bad, answering_type=answering)
 
 
 async def test_admin_and_member_permissions(standin: StandIn, bot: MiniBot) -> None:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from .faults import Fault
 from .invocations import command_data
+from .modals import MODAL_SUBMIT, submit_data
 from .models import DM, Attachment, Channel, Message, User, content_type_for
 from .record import Delivery
 from .snowflake import snowflake
@@ -75,6 +76,13 @@ class InteractionHandle:
         """Autocomplete: the choices the bot answered with."""
         delivery = await self.ack(timeout)
         return delivery.payload.get('data', {}).get('choices', [])
+
+    async def modal(self, timeout: float = 5.0) -> dict[str, Any]:
+        """The form the bot opened in answer (its custom_id, title and fields); fails if it answered otherwise."""
+        delivery = await self.ack(timeout)
+        if delivery.callback_type != 9:
+            raise AssertionError(f'the bot answered with callback type {delivery.callback_type}, not a modal')
+        return delivery.payload.get('data') or {}
 
     def expire(self) -> None:
         """Kill the token now: further webhook calls get 401 / 50027, as after 15 minutes."""
@@ -151,6 +159,16 @@ class ClientAPI:
         where = self.world.channels[message.channel_id]
         data = {'custom_id': button['custom_id'], 'component_type': 2}
         return await self._interact(COMPONENT, data, user, where, None, 0.0, source=message)
+
+    async def submit(self: StandIn, opened: InteractionHandle, values: dict[str, str], *,
+                     user: User | str | None = None) -> InteractionHandle:
+        """Fill in and send the form the bot opened in answer to ``opened`` (fields by custom_id;
+        a field left out keeps its pre-filled value)."""
+        modal = await opened.modal()
+        user = opened.record.user if user is None else self.world.user(user) if isinstance(user, str) else user
+        where = self.world.channels[opened.record.channel_id]
+        source = self.world.messages.get(opened.record.source_message_id or 0)
+        return await self._interact(MODAL_SUBMIT, submit_data(modal, values), user, where, None, 0.0, source=source)
 
     async def say(self: StandIn, content: str, *, user: User | str = 'alice', channel: Channel | str | None = 'general',
                   dm: bool = False, attachments: list[Attachment] = ()) -> Message:

@@ -16,6 +16,7 @@ from aiohttp import web
 
 from .faults import json_response
 from .hub import EPHEMERAL, LOADING, Hub, RequestError
+from .modals import check_modal
 from .world import Interaction
 
 CALLBACK_MESSAGE, CALLBACK_DEFER, CALLBACK_DEFER_UPDATE, CALLBACK_UPDATE, CALLBACK_AUTOCOMPLETE, CALLBACK_MODAL = 4, 5, 6, 7, 8, 9
@@ -64,6 +65,8 @@ class InteractionRoutes:
             if kind == CALLBACK_MESSAGE:
                 files = self.hub.apply(message, data, uploads, editing=False)
             ix.original_message_id = message.id
+        elif kind == CALLBACK_MODAL:
+            check_modal(data, ix.type)
         elif kind in (CALLBACK_DEFER_UPDATE, CALLBACK_UPDATE):
             message = self.world.messages.get(ix.source_message_id or 0)
             if message is None:
