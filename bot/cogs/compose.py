@@ -1,4 +1,4 @@
-"""/compose, /remix, mentions and DMs, and the Variation / Remix / Cancel buttons.
+"""/compose, /remix, mentions and DMs, the Variation / Remix / Cancel buttons and the Remix form.
 
 Handlers stay thin: understand the input, reserve a queue slot (or refuse politely and
 privately), defer, and hand the job to the queue. Music happens in `composer`.
@@ -17,6 +17,7 @@ from discord.ext import commands
 from bot.choices import FORMAT_CHOICES, KEY_NAMES, METER_CHOICES, VOICE_CHOICES, matching, theme_names
 from bot.delivery import NO_PINGS
 from bot.errors import BotError, one_line, tell, user_line
+from bot.forms import RemixForm
 from bot.jobspec import DEFAULT_FILESIZE_LIMIT, JobSpec, ReplyTo
 from bot.remix import REMIX_OPTIONS, plan_remix
 from bot.views import COMPOSE_COG, DYNAMIC_ITEMS
@@ -85,12 +86,7 @@ class ComposeCog(commands.Cog, name=COMPOSE_COG):
         record = await self.piece_of(interaction.user.id, piece)
         changes = {k: v for k, v in {"tempo": tempo, "pitch": pitch, "key": key, "voice": voice,
                                      "theme": theme}.items() if v is not None}
-        if not changes:
-            raise BotError(f"say what to change: {', '.join(REMIX_OPTIONS)}")
-        base = CompositionRequest.from_manifest(record.request)
-        plan_remix(base, changes, self.bot.catalog)  # bad values answer now, privately
-        await self.start(interaction, JobSpec("remix", base, self.reply_to(interaction),
-                                              parent_id=record.id, changes=changes))
+        await self.start_remix(interaction, record, changes)
 
     @remix.autocomplete("piece")
     async def _piece_choices(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
@@ -159,8 +155,18 @@ class ComposeCog(commands.Cog, name=COMPOSE_COG):
                 await self.start(interaction, JobSpec("variation", request, self.reply_to(interaction),
                                                       parent_id=record.id))
             elif action == "remix":
-                await tell(interaction, f"Use `/remix piece:{target_id}` with a new tempo, pitch, key, voice or theme.")
+                record = await self.piece_of(None, str(target_id))
+                base = CompositionRequest.from_manifest(record.request)
+                await interaction.response.send_modal(RemixForm(record.id, base, sorted(self.bot.catalog.voices)))
         except Exception as exc:  # buttons have no tree error handler: same one line, same log
+            await tell(interaction, user_line(exc))
+
+    async def on_remix_form(self, interaction: discord.Interaction, piece_id: int, changes: dict[str, Any]) -> None:
+        """The Remix form was sent: the same checks and job as /remix, for whoever pressed the button."""
+        try:
+            record = await self.piece_of(None, str(piece_id))
+            await self.start_remix(interaction, record, changes)
+        except Exception as exc:  # forms have no tree error handler either
             await tell(interaction, user_line(exc))
 
     # -- shared steps -----------------------------------------------------------------------
@@ -181,6 +187,14 @@ class ComposeCog(commands.Cog, name=COMPOSE_COG):
         if record is None or (owner_id is not None and record.owner_id != owner_id):
             raise BotError(f"no piece {piece!r} in your history; pick one from the list")
         return record
+
+    async def start_remix(self, interaction: discord.Interaction, record: Any, changes: dict[str, Any]) -> None:
+        if not changes:
+            raise BotError(f"say what to change: {', '.join(REMIX_OPTIONS)}")
+        base = CompositionRequest.from_manifest(record.request)
+        plan_remix(base, changes, self.bot.catalog)  # bad values answer now, privately
+        await self.start(interaction, JobSpec("remix", base, self.reply_to(interaction),
+                                              parent_id=record.id, changes=changes))
 
     async def start(self, interaction: discord.Interaction, spec: JobSpec) -> None:
         """Reserve a slot or refuse privately; then defer and queue the job."""

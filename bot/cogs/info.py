@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 HELP = """**Muse composes original music from a few words.**
 `/compose prompt:happy birthday voice:male` — options: voice, theme, tempo, key, meter, length, pitch, seed, variations (1-4), format (mp3, ogg, wav, midi, text), lyrics.
-`/remix piece:#12 tempo:90` — change tempo, pitch or key (same notes), or voice or theme (re-arranged).
+`/remix piece:#12 tempo:90` — change tempo, pitch or key (same notes), or voice or theme (re-arranged); the Remix button under a piece opens the same as a form.
 `/history` — your pieces; post one again.
 `/themes`, `/voices` — what exists.
 You can also mention me or DM me in plain words: "a slow sad piano song in D minor please"."""
