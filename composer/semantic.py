@@ -55,15 +55,19 @@ class BertEncoder:
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self.tokenizer.enable_truncation(max_length=min(MAX_TOKENS, int(config["max_position_embeddings"])))
         self.tokenizer.no_padding()
-        model = build(load_file(str(folder / "model.safetensors")), int(config["num_attention_heads"]),
+        graph = build(load_file(str(folder / "model.safetensors")), int(config["num_attention_heads"]),
                       float(config.get("layer_norm_eps", 1e-12)))
         self.dim = int(config["hidden_size"])
         options = onnxruntime.SessionOptions()
+        # ONNX Runtime reads the weights from these arrays for the session's life, so keep them here
+        self._weights = {name: onnxruntime.OrtValue.ortvalue_from_numpy(array) for name, array in graph.weights.items()}
+        options.add_external_initializers(list(self._weights), list(self._weights.values()))
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         # idle worker threads sleep instead of spinning: the bot renders audio on the same cores
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self.session = onnxruntime.InferenceSession(model, sess_options=options, providers=["CPUExecutionProvider"])
+        self.session = onnxruntime.InferenceSession(graph.model, sess_options=options,
+                                                    providers=["CPUExecutionProvider"])
 
     def encode(self, texts: Sequence[str]):
         import numpy as np
