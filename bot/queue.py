@@ -246,8 +246,10 @@ class JobQueue:
             started = time.monotonic()
             try:
                 if ticket.spec.mode == "remix":
+                    parent = (await self.db.compositions.get(ticket.spec.parent_id)
+                              if ticket.spec.parent_id is not None else None)  # its stored score keeps the notes
                     piece, compose_s = await asyncio.wait_for(
-                        self.worker.remix(ticket.spec.request, ticket.spec.changes), self.limits.job_timeout_s)
+                        self.worker.remix(ticket.spec.request, ticket.spec.changes, parent), self.limits.job_timeout_s)
                     composed[ticket.id] = ([piece], compose_s)
                 pieces, compose_s = composed[ticket.id]
                 ticket.progress.update("Rendering…")

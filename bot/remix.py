@@ -1,14 +1,16 @@
 """How a /remix becomes composer calls: which changes keep the notes and which compose anew.
 
-Tempo, pitch and a key of the same mode keep the piece's notes: the stored request is
-composed again with its own seed (same request and seed give the same notes) and then
-re-timed or transposed before rendering. A new theme, voice or mode needs a new
+Tempo, pitch and a key of the same mode keep the piece's notes: the worker takes the parent's
+stored score and re-times or transposes it (`composer.rearrange`), so the remix has exactly the
+notes that were delivered. Pieces stored before scores were kept (or whose score is gone) are
+composed again with their own seed and then re-timed, which can differ in a rare note when a
+neural engine wrote the parent inside a batch. A new theme, voice or mode needs a new
 arrangement, so the request goes back through `understand` with the same seed.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from composer.catalog import Catalog
@@ -21,9 +23,23 @@ from composer.understand import understand
 REMIX_OPTIONS = ("tempo", "pitch", "key", "voice", "theme")
 
 
-def plan_remix(base: CompositionRequest, changes: dict[str, Any],
-               catalog: Catalog) -> tuple[CompositionRequest, int | None]:
-    """Return (request to compose, tempo to apply afterwards or None)."""
+@dataclass(frozen=True)
+class Remix:
+    """What a remix asks for. When it keeps the notes, `request` is the parent's with the new
+    pitch and `tempo` is applied afterwards; otherwise `request` is composed as it is."""
+
+    request: CompositionRequest
+    tempo: int | None
+    keeps_notes: bool
+
+    @property
+    def final_request(self) -> CompositionRequest:
+        """The remix's own request (what history stores and a later remix starts from)."""
+        return self.request if self.tempo is None else replace(self.request, tempo=self.tempo)
+
+
+def remix_of(base: CompositionRequest, changes: dict[str, Any], catalog: Catalog) -> Remix:
+    """Decide how to make the remix; bad values raise the usual InvalidRequest."""
     changes = {k: v for k, v in changes.items() if k in REMIX_OPTIONS and v not in (None, "")}
     key = parse_key(changes["key"]) if "key" in changes else base.key
     recompose = any(n in changes and str(changes[n]).lower() != getattr(base, n) for n in ("voice", "theme"))
@@ -34,19 +50,29 @@ def plan_remix(base: CompositionRequest, changes: dict[str, Any],
                    "format": base.format, "engine": base.engine}
         if base.lyrics and catalog.voice(str(options["voice"]).lower()).sings:
             options["lyrics"] = base.lyrics
-        return understand(base.prompt, options, catalog), None
+        return Remix(understand(base.prompt, options, catalog), None, keeps_notes=False)
     pitch = parse_int("pitch", changes.get("pitch", base.pitch))
     pitch += ((key.tonic - base.key.tonic + 6) % 12) - 6  # same mode, new tonic: the nearest transposition
     request = validate(replace(base, pitch=pitch))
     tempo = parse_int("tempo", changes["tempo"]) if "tempo" in changes else None
     if tempo is not None:
         validate(replace(base, tempo=tempo))  # range check with the usual message
-    return request, tempo
+    return Remix(request, tempo, keeps_notes=True)
+
+
+def plan_remix(base: CompositionRequest, changes: dict[str, Any],
+               catalog: Catalog) -> tuple[CompositionRequest, int | None]:
+    """Return (request to compose, tempo to apply afterwards or None)."""
+    remix = remix_of(base, changes, catalog)
+    return remix.request, remix.tempo
 
 
 def retime(composition: Composition, tempo: int) -> Composition:
-    """The same notes at another tempo (the score is in quarter notes, so only the tempo moves)."""
+    """The same notes at another tempo (the score is in quarter notes, so only the tempo moves).
+    The sung line is in quarters too, so a singer still sings it."""
     request = replace(composition.request, tempo=tempo)
     plan = replace(composition.plan, tempo=tempo, request=request)
     score = replace(composition.score, tempo=tempo)
-    return Composition(request, plan, score, midi_bytes(score), describe(plan, score), composition.engine)
+    sung = composition.sung
+    description = describe(plan, score) + (sung.describe() if sung else "")
+    return Composition(request, plan, score, midi_bytes(score), description, composition.engine, sung=sung)

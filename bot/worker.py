@@ -3,11 +3,15 @@
 Composing is batched (`Composer.compose_scores` takes many requests in one pass, which is
 where a neural model gains most); rendering, encoding, fitting and storing the files run
 one job at a time on the same executor, never on the event loop.
+
+Every finished piece also keeps its score as JSON (history file kind "score", never attached
+or posted again), so a remix that only changes tempo, pitch or key starts from those notes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import shutil
 import time
 from concurrent.futures import Executor
@@ -17,17 +21,25 @@ from pathlib import Path
 from typing import Any, Callable, TypeVar
 
 from bot.fit import fit_audio
-from bot.remix import plan_remix, retime
+from bot.remix import Remix, remix_of, retime
 from composer.abc import melody_abc
 from composer.encode import AUDIO_FORMATS
+from composer.errors import MuseError
 from composer.pipeline import Composer, Composition
+from composer.rearrange import rearrange
 from composer.request import CompositionRequest
-from storage import ArtifactStore, StoredFile
+from composer.score_json import score_from_json, score_to_json
+from storage import ArtifactStore, StorageError, StoredFile
+from storage import Composition as Record
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
 # What a delivery attaches, in order, per requested format.
 ATTACH_KINDS = {"audio": ("audio", "midi", "image"), "midi": ("midi", "image"), "text": ("abc", "text", "midi")}
+# What /history posts again; "score" (the notes as JSON, for remixes) and "text" stay in storage.
+REPOST_KINDS = ("audio", "midi", "image", "abc")
 
 
 @dataclass
@@ -58,12 +70,19 @@ class ComposerWorker:
         pieces = await self._run(self.composer.compose_scores, requests)
         return pieces, time.perf_counter() - started
 
-    async def remix(self, base: CompositionRequest, changes: dict[str, Any]) -> tuple[Composition, float]:
+    async def remix(self, base: CompositionRequest, changes: dict[str, Any],
+                    parent: Record | None = None) -> tuple[Composition, float]:
+        """Remix `parent` (whose request is `base`): from its stored score when only tempo, pitch or
+        key change, else (or when the score is missing or unusable) by composing again."""
         started = time.perf_counter()
-        request, tempo = plan_remix(base, changes, self.composer.catalog)
-        (piece,) = await self._run(self.composer.compose_scores, [request])
-        if tempo is not None:
-            piece = retime(piece, tempo)
+        remix = remix_of(base, changes, self.composer.catalog)
+        piece = None
+        if remix.keeps_notes:
+            piece = await self._run(self._keep_notes, base, remix, parent)
+        if piece is None:
+            (piece,) = await self._run(self.composer.compose_scores, [remix.request])
+            if remix.tempo is not None:
+                piece = retime(piece, remix.tempo)
         return piece, time.perf_counter() - started
 
     async def finish(self, piece: Composition, job_dir_name: str, limit_bytes: int) -> Finished:
@@ -74,6 +93,24 @@ class ComposerWorker:
         return await self._run(self._read_files, stored, stem)
 
     # -- blocking --------------------------------------------------------------------------
+    def _keep_notes(self, base: CompositionRequest, remix: Remix, parent: Record | None) -> Composition | None:
+        """The remix from the parent's stored score; None (logged) when there is none to use."""
+        which = f"#{parent.id}" if parent is not None else "(deleted)"
+        stored = parent.file("score") if parent is not None else None
+        if stored is None:
+            log.info("remix of piece %s: no stored score, composing it again with its seed", which)
+            return None
+        try:
+            if not self.artifacts.exists(stored.path):
+                log.info("remix of piece %s: its score file was pruned, composing it again with its seed", which)
+                return None
+            score = score_from_json(self.artifacts.resolve(stored.path).read_bytes())
+            engine = {"name": parent.engine, "checkpoint": parent.checkpoint, "version": parent.engine_version}
+            return rearrange(score, base, remix.final_request, self.composer.catalog, engine)
+        except (MuseError, StorageError, OSError) as exc:
+            log.warning("remix of piece %s: stored score unusable (%s), composing it again with its seed", which, exc)
+            return None
+
     def _finish(self, piece: Composition, job_dir: Path, limit_bytes: int) -> Finished:
         request = piece.request
         t0 = time.perf_counter()
@@ -81,6 +118,12 @@ class ComposerWorker:
         t1 = time.perf_counter()
         try:
             paths = self.composer.write_files(piece, job_dir, audio)
+            try:
+                score_json = score_to_json(piece.score)
+                paths["score"] = Path(paths["midi"]).with_suffix(".json")
+                paths["score"].write_bytes(score_json)
+            except MuseError as exc:  # the piece is still delivered; a remix of it composes again
+                log.warning("score of %s not kept: %s", job_dir.name, exc)
             abc = None
             if request.format == "text":
                 abc = melody_abc(piece.score)
@@ -119,7 +162,7 @@ class ComposerWorker:
 
     def _read_files(self, stored: tuple[StoredFile, ...], stem: str) -> dict[str, bytes]:
         out = {}
-        for kind in ("audio", "midi", "image", "abc"):
+        for kind in REPOST_KINDS:
             for f in stored:
                 if f.kind == kind and self.artifacts.exists(f.path):
                     out[f"{stem}{Path(f.path).suffix}"] = self.artifacts.resolve(f.path).read_bytes()

@@ -19,3 +19,7 @@ class SchemaError(MuseError):
 
 class RenderError(MuseError):
     """Audio could not be rendered or encoded (missing FluidSynth, soundfont, codec)."""
+
+
+class ScoreDataError(MuseError):
+    """A stored score (JSON) cannot be read: not JSON, another format version, or a field is wrong."""

@@ -54,7 +54,7 @@ class Guild:
 class StoredFile:
     """One output file of a composition; `path` is relative to MUSE_DATA_DIR."""
 
-    kind: str  # "midi", "audio", "image", "text", "stem:vocals", ...
+    kind: str  # "midi", "audio", "image", "text", "abc", "score" (the notes as JSON), ...
     path: str
     sha256: str
     size_bytes: int
