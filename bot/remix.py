@@ -42,16 +42,19 @@ def remix_of(base: CompositionRequest, changes: dict[str, Any], catalog: Catalog
     """Decide how to make the remix; bad values raise the usual InvalidRequest."""
     changes = {k: v for k, v in changes.items() if k in REMIX_OPTIONS and v not in (None, "")}
     key = parse_key(changes["key"]) if "key" in changes else base.key
+    # a new key is the key the member will hear (the card shows the sounding key), so the piece's
+    # old transposition no longer applies; a pitch given with it transposes from there
+    pitch_option = changes.get("pitch", 0 if "key" in changes else base.pitch)
     recompose = any(n in changes and str(changes[n]).lower() != getattr(base, n) for n in ("voice", "theme"))
     if recompose or key.mode != base.key.mode:
         options = {"theme": changes.get("theme", base.theme), "voice": changes.get("voice", base.voice),
                    "tempo": changes.get("tempo", base.tempo), "key": key.name, "meter": str(base.meter),
-                   "length": base.length_s, "pitch": changes.get("pitch", base.pitch), "seed": base.seed,
+                   "length": base.length_s, "pitch": pitch_option, "seed": base.seed,
                    "format": base.format, "engine": base.engine}
         if base.lyrics and catalog.voice(str(options["voice"]).lower()).sings:
             options["lyrics"] = base.lyrics
         return Remix(understand(base.prompt, options, catalog), None, keeps_notes=False)
-    pitch = parse_int("pitch", changes.get("pitch", base.pitch))
+    pitch = parse_int("pitch", pitch_option)
     pitch += ((key.tonic - base.key.tonic + 6) % 12) - 6  # same mode, new tonic: the nearest transposition
     request = validate(replace(base, pitch=pitch))
     tempo = parse_int("tempo", changes["tempo"]) if "tempo" in changes else None

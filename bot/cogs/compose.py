@@ -76,7 +76,7 @@ class ComposeCog(commands.Cog, name=COMPOSE_COG):
     # -- /remix -----------------------------------------------------------------------------
     @app_commands.command(name="remix", description="Change tempo, key, pitch, voice or theme of one of your pieces")
     @app_commands.describe(piece="A piece from your history", tempo="New tempo (keeps the notes)",
-                           pitch="Transpose by semitones (keeps the notes)", key="New key",
+                           pitch="Transpose by semitones (keeps the notes)", key="New key, as you will hear it",
                            voice="New voice (re-arranges)", theme="New theme (re-arranges)")
     @app_commands.choices(voice=VOICE_CHOICES)
     async def remix(self, interaction: discord.Interaction, piece: str,

@@ -95,14 +95,14 @@ async def test_remix_of_a_piece_composed_in_a_batch_of_three_keeps_its_notes(
         record = await bot.db.compositions.get(_piece_id(remix))
         assert record.parent_id == parent_id and record.engine == "model" and record.file("score") is not None
 
-        # a remix of the remix, to a key of the same mode, keeps those notes too; like /compose's
-        # key and pitch, the new key is the written one and the remix's pitch (+3) still applies
+        # a remix of the remix, to a key of the same mode, keeps those notes too; the new key is the
+        # key the member hears, so the remix's own transposition (+3) gives way to it
         key = Key.parse(parent.request["key"]).transposed(-2)
         ix = await standin.slash("remix", piece=str(record.id), key=key.name, user="bob")
         again_done = await ix.wait_for(has_midi, timeout=60)
         again, again_tempo = _midi_notes(piece_files(again_done)["mid"])
-        assert again_tempo == new_tempo and again == _shifted(before, 3 - 2)
-        assert fields(again_done)["Key"] == key.transposed(3).name
+        assert again_tempo == new_tempo and again == _shifted(before, -2)
+        assert fields(again_done)["Key"] == key.name
         assert counting.requests == 0
 
 
