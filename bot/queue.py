@@ -56,6 +56,7 @@ class Ticket:
     progress: Progress
     state: str = "queued"  # queued | running | delivering | done
     accepted_at: float = field(default_factory=time.monotonic)
+    cancelled: bool = False  # set by Cancel: a running job renders nothing more
 
     @property
     def id(self) -> int:
@@ -169,12 +170,13 @@ class JobQueue:
             return False
         ticket = self._tickets.get(job_id)
         if ticket is not None:
+            ticket.cancelled = True
             await ticket.progress.close()
             if ticket in self._waiting:
                 self._waiting.remove(ticket)
                 self._forget(ticket)
                 self._announce_positions()
-            # a running ticket finishes its work, then sees the cancelled status and delivers nothing
+            # a running ticket stops before its next render (the one under way, if any, finishes)
         self.stats.cancelled += 1
         return True
 
@@ -243,6 +245,9 @@ class JobQueue:
         for ticket in claimed:
             if ticket.state != "running":
                 continue
+            if ticket.cancelled:
+                self._stop(ticket)
+                continue
             started = time.monotonic()
             try:
                 if ticket.spec.mode == "remix":
@@ -255,6 +260,8 @@ class JobQueue:
                 ticket.progress.update("Rendering…")
                 finished = []
                 for i, piece in enumerate(pieces):
+                    if ticket.cancelled:
+                        break
                     done = await asyncio.wait_for(
                         self.worker.finish(piece, f"job-{ticket.id}-{i}", ticket.spec.reply.filesize_limit),
                         self.limits.job_timeout_s)
@@ -262,6 +269,9 @@ class JobQueue:
                     finished.append(done)
             except Exception as exc:
                 await self._fail(ticket, exc)
+                continue
+            if ticket.cancelled:
+                self._stop(ticket)
                 continue
             self._job_s = 0.8 * self._job_s + 0.2 * (time.monotonic() - started + compose_s)
             ticket.state = "delivering"
@@ -327,6 +337,13 @@ class JobQueue:
             await ticket.reply.fail(line)
         except discord.HTTPException as http_exc:
             log.warning("could not tell the requester of job %s: %s", ticket.id, http_exc)
+        self._forget(ticket)
+        self._wake.set()
+
+    def _stop(self, ticket: Ticket) -> None:
+        """A running job was cancelled: free its slot and let the next one in."""
+        log.info("job %s cancelled while running; stopped before rendering more", ticket.id)
+        ticket.state = "done"
         self._forget(ticket)
         self._wake.set()
 

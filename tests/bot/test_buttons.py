@@ -46,3 +46,31 @@ async def test_variations_option_delivers_each_piece(standin: StandIn, bot) -> N
     first = await ix.wait_for(has_midi, kind="edit_original", timeout=30)
     second = await ix.wait_for(has_midi, kind="followup", timeout=30)
     assert (fields(first)["Seed"], fields(second)["Seed"]) == ("40", "41")
+
+
+async def test_cancel_while_composing_renders_nothing_and_frees_the_slot(standin: StandIn, bot_config, composer,
+                                                                         monkeypatch) -> None:
+    import threading
+
+    entered, gate, renders = threading.Event(), threading.Event(), []
+    compose_scores, render = composer.compose_scores, composer.render
+
+    def held(requests, *args, **kwargs):  # the job is running: hold it inside the composer
+        entered.set()
+        gate.wait(10)
+        return compose_scores(requests, *args, **kwargs)
+
+    monkeypatch.setattr(composer, "compose_scores", held)
+    monkeypatch.setattr(composer, "render", lambda piece: renders.append(piece.request.prompt) or render(piece))
+    async with muse(standin, bot_config, composer) as bot:
+        ix = await standin.slash("compose", prompt="stop me", length=6, user="alice")
+        await ix.wait_for(lambda d: d.kind == "edit_original" and d.message.buttons())
+        await standin.wait_until(entered.is_set)
+        answer = await (await standin.click(ix.original, "Cancel", user="alice")).ack()
+        assert answer.content == "Cancelled."
+        gate.set()
+        later = await standin.slash("compose", prompt="this one please", length=6, user="alice")
+        await later.wait_for(has_midi, timeout=30)
+        assert renders == ["this one please"]  # the cancelled piece was composed but never rendered
+        assert not any(has_midi(d) for d in ix.deliveries) and bot.queue.stats.cancelled == 1
+        assert bot.queue.describe()["running"] == 0
