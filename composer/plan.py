@@ -34,6 +34,44 @@ class Section:
 
 
 @dataclass(frozen=True)
+class SungPhrase:
+    """One breath of the song: the bars it spans and the syllables it sings, as the melody needs
+    them (count, stress, word ends); the words themselves stay with the singer."""
+
+    start_bar: int
+    bars: int
+    stresses: tuple[int, ...]  # per syllable: 2 primary stress, 1 secondary (or a content monosyllable), 0 none
+    word_ends: tuple[bool, ...]  # per syllable: the last of its word
+    first: int  # index of the first syllable within one pass of the lyrics
+    line_start: bool  # a lyric line begins with this phrase
+
+    @property
+    def count(self) -> int:
+        return len(self.stresses)
+
+    @property
+    def end_bar(self) -> int:
+        return self.start_bar + self.bars
+
+    @property
+    def pattern(self) -> tuple:
+        """What the melody must fit: two phrases with the same pattern can share a tune."""
+        return (self.bars, self.stresses, self.word_ends)
+
+
+@dataclass(frozen=True)
+class SyllablePlan:
+    """The lyrics laid over the sung phrases before any note is written, so the melody gives every
+    syllable a note and each lyric line starts a phrase."""
+
+    phrases: tuple[SungPhrase, ...]
+    lyric_syllables: int  # syllables in one pass of the lyrics
+
+    def in_bars(self, start_bar: int, end_bar: int) -> tuple[SungPhrase, ...]:
+        return tuple(p for p in self.phrases if start_bar <= p.start_bar < end_bar)
+
+
+@dataclass(frozen=True)
 class Plan(Timed):
     request: CompositionRequest
     theme: Theme
@@ -45,6 +83,7 @@ class Plan(Timed):
     slots_per_bar: int
     lead_program: int
     lead_name: str
+    syllables: SyllablePlan | None = None  # the lyrics laid over the phrases; singing voices only
 
     @property
     def bars(self) -> int:
@@ -78,6 +117,25 @@ class Plan(Timed):
     @property
     def theme_spec(self) -> dict[str, Any]:
         return self.theme.spec
+
+    def phrase_spans(self) -> list[tuple[int, int]]:
+        """(start bar, bars) of each phrase the tune sings: every section but the intro, cut into
+        4-bar phrases; a 1-bar remainder joins the phrase before it."""
+        spans: list[tuple[int, int]] = []
+        for section in self.sections:
+            if section.name == "intro":
+                continue
+            lengths = [PHRASE_BARS] * (section.bars // PHRASE_BARS)
+            rest = section.bars % PHRASE_BARS
+            if rest == 1 and lengths:
+                lengths[-1] += 1
+            elif rest:
+                lengths.append(rest)
+            bar = section.start_bar
+            for length in lengths:
+                spans.append((bar, length))
+                bar += length
+        return spans
 
 
 def bar_count(request: CompositionRequest) -> int:

@@ -1,0 +1,164 @@
+"""The syllable plan: the lyrics laid over the song's phrases before the melody is written.
+
+Each lyric line starts a phrase; a line too long for one phrase is cut at a word boundary into
+even parts over several phrases; a phrase with room for several short lines sings them as shorter
+phrases (a 4-bar phrase as two 2-bar ones, say). Breaths therefore fall between phrases, and the
+melody engines write one note per syllable (composer/melody/rhythm.py).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import replace
+
+from composer.melody.rhythm import phrase_capacity
+from composer.plan import Plan, SungPhrase, SyllablePlan
+from composer.sing.lyrics import Lyrics, words_from_text
+from composer.sing.syllables import Syllable, syllabify
+
+_LINE_BREAK = re.compile(r"\n|/|[.!?;]+(?=\s|$)")  # where one lyric line ends and the next begins
+WHOLE_LINE_STRETCH = 1.5  # a line up to this many times a phrase's comfortable count is sung whole
+SHORT_LINE_STRETCH = 1.25  # ... and up to this many times when it could share its phrase with another
+
+
+def lyrics_text(plan: Plan) -> str:
+    return plan.request.lyrics or plan.request.prompt
+
+
+def lyric_syllables(plan: Plan) -> tuple[Lyrics, list[Syllable], list[int]]:
+    """The words, their syllables (one pass), and the syllable index where each lyric line starts
+    (lines end at line breaks, slashes and sentence ends)."""
+    text = lyrics_text(plan)
+    lyrics = words_from_text(text)
+    syllables = syllabify(lyrics.words)
+    if not syllables:  # every word was vowel-less (e.g. "hmm"): sing la
+        lyrics = words_from_text("")
+        syllables = syllabify(lyrics.words)
+        return lyrics, syllables, [0]
+    line_words = [len(words_from_text(line).words) for line in _LINE_BREAK.split(text) if line.strip()]
+    starts_by_word = {0}
+    if sum(line_words) == len(lyrics.words):  # line breaks survive only when every word was kept
+        at = 0
+        for count in line_words[:-1]:
+            at += count
+            starts_by_word.add(at)
+    first_of_word: dict[int, int] = {}
+    for i, syl in enumerate(syllables):
+        first_of_word.setdefault(syl.word_index, i)
+    line_starts = set()
+    for word in starts_by_word:
+        following = [first_of_word[w] for w in first_of_word if w >= word]
+        if following:
+            line_starts.add(min(following))
+    return lyrics, syllables, sorted(line_starts | {0})
+
+
+class _Stream:
+    """The lyrics sung over and over: positions count syllables from the first pass's start."""
+
+    def __init__(self, syllables: list[Syllable], line_starts: list[int]):
+        self.syllables, self.line_starts = syllables, line_starts
+        self.size = len(syllables)
+
+    def at(self, position: int) -> Syllable:
+        return self.syllables[position % self.size]
+
+    def line_end(self, position: int) -> int:
+        """Where the line containing `position` ends (exclusive)."""
+        offset, base = position % self.size, position - position % self.size
+        later = [s for s in self.line_starts if s > offset]
+        return base + (later[0] if later else self.size)
+
+    def word_ends(self, start: int, end: int) -> list[int]:
+        """Positions in (start, end] that end a word."""
+        return [p + 1 for p in range(start, end) if self.at(p).word_end]
+
+
+def _chunk(stream: _Stream, position: int, line_end: int, comfortable: int, most: int) -> int:
+    """How many syllables of the line at `position` this phrase sings: the whole rest of the line
+    when it fits, else an even share cut at a word end."""
+    remaining = line_end - position
+    if remaining <= most and remaining <= max(comfortable * WHOLE_LINE_STRETCH, comfortable + 1):
+        return remaining
+    parts = max(2, math.ceil(remaining / comfortable))
+    target = remaining / parts
+    ends = [e - position for e in stream.word_ends(position, line_end) if e - position <= most]
+    if not ends:  # one word longer than the phrase can hold: sing what fits, the rest next phrase
+        return min(most, remaining)
+    return min(ends, key=lambda c: (abs(c - target), -c))
+
+
+def _parts(bars: int, count: int) -> list[int]:
+    """`bars` cut into `count` phrases as evenly as possible, longer ones first."""
+    size, extra = divmod(bars, count)
+    return [size + (1 if k < extra else 0) for k in range(count)]
+
+
+def syllable_plan(plan: Plan, syllables: list[Syllable], line_starts: list[int]) -> SyllablePlan:
+    """Lay the (repeating) lyrics over the plan's phrases."""
+    stream = _Stream(syllables, line_starts)
+    density = plan.theme.spec.get("melody", {}).get("density", 1.0)
+
+    def capacity(bars: int, final: bool) -> tuple[int, int]:
+        return phrase_capacity(bars, plan.meter, plan.tempo, density, final)
+
+    def lines_fit(position: int, parts: list[int], final: bool) -> float | None:
+        """How full the fullest of `parts` is when each sings the next whole line; None: one doesn't fit."""
+        fullest = 0.0
+        for k, bars in enumerate(parts):
+            length = stream.line_end(position) - position
+            comfortable, most = capacity(bars, final and k == len(parts) - 1)
+            if length > min(most, max(comfortable + 1, comfortable * SHORT_LINE_STRETCH)):
+                return None
+            fullest = max(fullest, length / comfortable)
+            position += length
+        return fullest
+
+    def split(position: int, bars: int, final: bool) -> list[int]:
+        """A phrase at a line start sings several short lines as shorter phrases: the most that
+        fit in phrases of 2 bars or more, or of 1 bar when even those would be half empty."""
+        best = [bars]
+        for count in range(2, bars + 1):
+            parts = _parts(bars, count)
+            if parts[-1] < 2:
+                break
+            if lines_fit(position, parts, final) is not None:
+                best = parts
+        fullest = lines_fit(position, best, final)
+        if bars > len(best) and (fullest is None or fullest < 0.5):
+            ones = [1] * bars
+            if lines_fit(position, ones, final) is not None:
+                return ones
+        return best
+
+    phrases: list[SungPhrase] = []
+    position = 0
+    line_end: int | None = None  # end of the line in progress, None at a line start
+    spans = plan.phrase_spans()
+    for i, (start, bars) in enumerate(spans):
+        final = i == len(spans) - 1
+        parts = split(position, bars, final) if line_end is None else [bars]
+        for k, part_bars in enumerate(parts):
+            part_final = final and k == len(parts) - 1
+            at_line_start = line_end is None
+            if line_end is None:
+                line_end = stream.line_end(position)
+            comfortable, most = capacity(part_bars, part_final)
+            count = _chunk(stream, position, line_end, comfortable, most)
+            taken = [stream.at(p) for p in range(position, position + count)]
+            phrases.append(SungPhrase(start, part_bars, tuple(s.stress for s in taken),
+                                      tuple(s.word_end for s in taken), position % stream.size, at_line_start))
+            start += part_bars
+            position += count
+            if position >= line_end:
+                line_end = None
+    return SyllablePlan(tuple(phrases), len(syllables))
+
+
+def with_syllable_plan(plan: Plan) -> Plan:
+    """The plan with its syllable plan when its voice sings; unchanged otherwise."""
+    if not plan.voice.sings:
+        return plan
+    _, syllables, line_starts = lyric_syllables(plan)
+    return replace(plan, syllables=syllable_plan(plan, syllables, line_starts))
