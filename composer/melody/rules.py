@@ -9,7 +9,8 @@ import math
 import random
 
 from composer.melody import EngineInfo
-from composer.plan import Plan, Section
+from composer.melody.rhythm import phrase_capacity, sung_rhythm
+from composer.plan import Plan, Section, SungPhrase
 from composer.score import Note
 from composer.theory import SCALES
 
@@ -20,6 +21,7 @@ _CELLS = {
     0.5: [((0.5,), 3, 2), ((0.25, 0.25), 0.3, 1.5)],
     2.0: [((2.0,), 2, 0.5), ((1.0, 1.0), 2, 2), ((1.0, 0.5, 0.5), 0.5, 2)],
 }
+MELISMA_CHANCE = 0.35  # of a long sung note in a roomy phrase becoming two notes on one syllable
 
 
 class _Degrees:
@@ -74,6 +76,27 @@ def _cadence_rhythm(pulse: float, pulses: int) -> list[tuple[float, float]]:
     return [(0.0, pulse * pulses)]
 
 
+def _pick(plan: Plan, degrees: _Degrees, rng: random.Random, abs_t: float, prev: int, peak: float,
+          leap: float, chord_tone: bool, tonic: bool) -> int:
+    """The next degree: the nearest tonic to close the piece, a chord tone towards the phrase's
+    peak on beats and phrase ends, a step (now and then a skip) between."""
+    if tonic:
+        tonics = [d for d in range(degrees.low, degrees.high + 1) if d % 7 == 0]
+        return min(tonics, key=lambda d: abs(d - prev))
+    if chord_tone:
+        chord = plan.chord_at(abs_t)
+        tones = degrees.chord_degrees(chord.pitch_classes) or list(range(degrees.low, degrees.high + 1))
+        target = degrees.low + peak * (degrees.high - degrees.low) * 0.8
+        weights = [math.exp(-abs(d - prev) / (1.0 + 3 * leap)) * math.exp(-abs(d - target) / 6.0)
+                   for d in tones]
+        return rng.choices(tones, weights=weights, k=1)[0]
+    step = 1 if rng.random() > leap else 2
+    direction = 1 if (degrees.low + peak * (degrees.high - degrees.low)) > prev else -1
+    if rng.random() < 0.25:
+        direction = -direction
+    return min(degrees.high, max(degrees.low, prev + direction * step))
+
+
 class RulesEngine:
     info = EngineInfo(name="rules", version="1")
 
@@ -89,16 +112,23 @@ class RulesEngine:
         remembered: dict[str, list[tuple[float, float, int]]] = {}
         state = {"degree": (degrees.low + degrees.high) // 2}
         notes: list[Note] = []
+        rhythms: dict[tuple, list[tuple[float, float]]] = {}
         for section in plan.sections:
             if section.name == "intro":
                 continue  # the band plays the intro; the tune enters after it
             final = section is plan.sections[-1]
-            stored = remembered.get(section.name)
+            sung = plan.syllables.in_bars(section.start_bar, section.end_bar) if plan.syllables else None
+            # a sung section repeats an earlier tune only when it sings the same syllable pattern
+            name = section.name if sung is None else (section.name, tuple(p.pattern for p in sung))
+            stored = remembered.get(name)
             if stored is not None and not final:
                 line = self._vary(stored, plan, section, degrees, rng)
+            elif sung is not None:
+                line = self._sung_line(plan, section, sung, degrees, rng, state, leap, rhythms)
+                remembered.setdefault(name, line)
             else:
                 line = self._section_line(plan, section, degrees, rng, state, density, leap, pulse, pulses, final)
-                remembered.setdefault(section.name, line)
+                remembered.setdefault(name, line)
             offset = section.start_bar * plan.bar_quarters
             for start, dur, degree in line:
                 notes.append(Note(offset + start, dur, degrees.pitch(degree), 90))
@@ -124,26 +154,53 @@ class RulesEngine:
             peak = 0.5 + 0.5 * math.sin(math.pi * (b + 0.5) / max(1, section.bars))
             for start, dur in rhythm:
                 t = b * bar_q + start
-                abs_t = section.start_bar * bar_q + t
-                chord = plan.chord_at(abs_t)
-                tones = degrees.chord_degrees(chord.pitch_classes) or list(range(degrees.low, degrees.high + 1))
                 is_end = start + dur >= bar_q - 1e-6 and (last_bar or in_phrase == 3)
                 on_beat = abs(start / pulse - round(start / pulse)) < 1e-6
-                if final and last_bar:
-                    tonic = [d for d in range(degrees.low, degrees.high + 1) if d % 7 == 0]
-                    degree = min(tonic, key=lambda d: abs(d - prev))
-                elif on_beat or is_end:
-                    target = degrees.low + peak * (degrees.high - degrees.low) * 0.8
-                    weights = [math.exp(-abs(d - prev) / (1.0 + 3 * leap)) * math.exp(-abs(d - target) / 6.0)
-                               for d in tones]
-                    degree = rng.choices(tones, weights=weights, k=1)[0]
-                else:
-                    step = 1 if rng.random() > leap else 2
-                    direction = 1 if (degrees.low + peak * (degrees.high - degrees.low)) > prev else -1
-                    if rng.random() < 0.25:
-                        direction = -direction
-                    degree = min(degrees.high, max(degrees.low, prev + direction * step))
+                degree = _pick(plan, degrees, rng, section.start_bar * bar_q + t, prev, peak, leap,
+                               chord_tone=on_beat or is_end, tonic=final and last_bar)
                 line.append((t, dur, degree))
+                prev = degree
+        state["degree"] = prev
+        return line
+
+    def _sung_line(self, plan: Plan, section: Section, phrases: tuple[SungPhrase, ...], degrees: _Degrees,
+                   rng: random.Random, state: dict, leap: float,
+                   rhythms: dict[tuple, list[tuple[float, float]]]) -> list[tuple[float, float, int]]:
+        """Notes for a sung section: each phrase's rhythm comes from its syllables (one note each,
+        composer/melody/rhythm.py); a long note may turn into a two-note melisma when the phrase
+        has room to spare; pitches follow the same rules as the instrumental line."""
+        bar_q, pulse = plan.bar_quarters, plan.meter.pulse_quarters
+        density = plan.theme.spec["melody"]["density"]
+        last_phrase = plan.syllables.phrases[-1]
+        line: list[tuple[float, float, int]] = []
+        prev = state["degree"]
+        for phrase in phrases:
+            final = phrase is last_phrase
+            key = (phrase.pattern, final)
+            if key not in rhythms:  # the same words keep the same rhythm through the song
+                rhythms[key] = sung_rhythm(phrase, plan.meter, final, rng)
+            rhythm = rhythms[key]
+            comfortable, _ = phrase_capacity(phrase.bars, plan.meter, plan.tempo, density, final)
+            roomy = phrase.count <= 0.6 * comfortable
+            offset = (phrase.start_bar - section.start_bar) * bar_q
+            for k, (start, dur) in enumerate(rhythm):
+                last = k == len(rhythm) - 1
+                t = offset + start
+                b = int((t + 1e-6) // bar_q)
+                peak = 0.5 + 0.5 * math.sin(math.pi * (b + 0.5) / max(1, section.bars))
+                in_bar = t - b * bar_q
+                on_beat = abs(in_bar / pulse - round(in_bar / pulse)) < 1e-6
+                abs_t = section.start_bar * bar_q + t
+                degree = _pick(plan, degrees, rng, abs_t, prev, peak, leap, chord_tone=on_beat or last,
+                               tonic=final and last)
+                split = pulse * max(1, round(dur / pulse / 2))
+                if roomy and not last and dur >= 2 * pulse - 1e-6 and rng.random() < MELISMA_CHANCE:
+                    line.append((t, split, degree))
+                    prev = degree
+                    degree = _pick(plan, degrees, rng, abs_t + split, prev, peak, leap, chord_tone=False, tonic=False)
+                    line.append((t + split, dur - split, degree))
+                else:
+                    line.append((t, dur, degree))
                 prev = degree
         state["degree"] = prev
         return line
