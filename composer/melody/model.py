@@ -6,12 +6,15 @@ returning sections repeat their first appearance, as songs do. Intro bars are le
 
 from __future__ import annotations
 
+import random
 import threading
+from bisect import bisect_right
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
 from composer.melody import EngineInfo
+from composer.melody.rhythm import beat_strength, grid_step, sung_rhythm
 from composer.model.chords import quality_of
 from composer.model.fast import FastGPT
 from composer.model.model import CheckpointError, read_checkpoint
@@ -89,6 +92,9 @@ def _layout(plan: Plan) -> list[tuple[Section, int | None]]:
     body = [s for s in plan.sections if s.name != "intro"]
     for i, section in enumerate(body):
         key = (section.name, section.bars, section.chords)
+        if plan.syllables is not None:  # a sung section repeats only with the same syllable pattern
+            key += tuple((p.start_bar - section.start_bar, p.pattern)
+                         for p in plan.syllables.in_bars(section.start_bar, section.end_bar))
         last = i == len(body) - 1
         if key in seen and not last:
             out.append((section, seen[key]))
@@ -111,10 +117,32 @@ def _chord_rel(plan: Plan, quarters: float) -> tuple[int, str]:
     return ((chord.root - plan.key.tonic) % 12, "maj" if quality == "other" else quality)  # sus/aug: unseen
 
 
+def _sung_bars(plan: Plan, seed: int) -> dict[int, tuple[int, ...]]:
+    """Per bar of a sung plan, one entry per syllable starting there: how strong a beat it needs
+    (stressed syllables keep the strength the words' rhythm gave them, the others may go anywhere)."""
+    rng = random.Random(seed * 7919 + 5)
+    bar_q = plan.bar_quarters
+    last = plan.syllables.phrases[-1]
+    rhythms: dict[tuple, list[tuple[float, float]]] = {}
+    bars: dict[int, list[int]] = {}
+    for phrase in plan.syllables.phrases:
+        key = (phrase.pattern, phrase is last)
+        if key not in rhythms:
+            rhythms[key] = sung_rhythm(phrase, plan.meter, phrase is last, rng)
+        for bar in range(phrase.start_bar, phrase.end_bar):
+            bars.setdefault(bar, [])
+        for stress, (start, _) in zip(phrase.stresses, rhythms[key]):
+            bar = phrase.start_bar + int((start + 1e-6) // bar_q)
+            strength = beat_strength(start, plan.meter)
+            bars[bar].append(0 if not stress else strength if stress >= 2 else min(1, strength))
+    return {bar: tuple(notes) for bar, notes in bars.items()}
+
+
 def _spec(plan: Plan, layout: list[tuple[Section, int | None]], tok: Tokenizer, seed: int) -> MelodySpec:
     melody = plan.theme.spec.get("melody", {})
     style = melody.get("style") or THEME_STYLES.get(plan.theme.name, "folk")
     density = density_bin(melody.get("density", 1.0) * _DENSITY_PER_QUARTER / plan.meter.pulse_quarters)
+    sung = _sung_bars(plan, seed) if plan.syllables is not None else None
     shift = _transpose(plan)
     low, high = plan.voice.spec["lead"]["register"]
     scale = set((pc - plan.key.tonic) % 12 for pc in plan.key.scale)
@@ -135,11 +163,17 @@ def _spec(plan: Plan, layout: list[tuple[Section, int | None]], tok: Tokenizer, 
             chord = plan.chord_at(start + tick / TICKS_PER_QUARTER)
             strong[tick] = frozenset((pc - plan.key.tonic) % 12 for pc in chord.pitch_classes) & scale or None
         bars.append(BarSpec(tok.bar_prefix(len(new_bars) - n, halves),
-                            {t: pcs for t, pcs in strong.items() if pcs}, final=n == len(new_bars) - 1))
+                            {t: pcs for t, pcs in strong.items() if pcs}, final=n == len(new_bars) - 1,
+                            notes=sung.get(bar, ()) if sung is not None else None))
+    if sung is not None and new_bars:  # the words set how busy the tune is
+        syllables = sum(len(sung.get(bar, ())) for bar in new_bars)
+        density = density_bin(syllables / (len(new_bars) * bar_q))
     meter = str(plan.meter) if str(plan.meter) in TRAINED_METERS else "6/8" if plan.meter.compound else "4/4"
     header = tok.header(style, plan.key.mode, meter, density)
     return MelodySpec(header, bars, bar_ticks, pitches, tonics, float(melody.get("temperature", 1.0)),
-                      float(melody.get("top_p", 0.95)), seed, max_rest_ticks=pulse_ticks)
+                      float(melody.get("top_p", 0.95)), seed, max_rest_ticks=pulse_ticks,
+                      pulse_ticks=pulse_ticks if sung is not None else None,
+                      step_ticks=round(grid_step(plan.meter) * TICKS_PER_QUARTER))
 
 
 def _notes(plan: Plan, layout: list[tuple[Section, int | None]], decoded: list[tuple[float, float, int]]) -> list[Note]:
@@ -160,7 +194,27 @@ def _notes(plan: Plan, layout: list[tuple[Section, int | None]], decoded: list[t
         for on, d, p in by_section[repeat if repeat is not None else i]:
             velocity = 96 if abs(on % bar_q) < 1e-6 else 84 if abs(on % plan.meter.pulse_quarters) < 1e-6 else 76
             notes.append(Note(offset + on, d, p + shift, velocity))
+    if plan.syllables is not None:
+        return _hold_in_phrases(notes, plan)
     return _legato(notes, plan.meter.pulse_quarters)
+
+
+def _hold_in_phrases(notes: list[Note], plan: Plan) -> list[Note]:
+    """A sung line: each syllable holds to the next within its phrase, the last to the phrase's
+    end; breaths fall only between phrases."""
+    phrases = plan.syllables.phrases
+    starts = [p.start_bar * plan.bar_quarters for p in phrases]
+    out = []
+    for k, note in enumerate(notes):
+        index = bisect_right(starts, note.start + 1e-6) - 1
+        following = notes[k + 1].start if k + 1 < len(notes) else None
+        if index < 0 or following is None:
+            out.append(note)
+            continue
+        phrase_end = phrases[index].end_bar * plan.bar_quarters
+        end = following if following < phrase_end - 1e-6 else phrase_end
+        out.append(replace(note, duration=end - note.start) if end > note.end else note)
+    return out
 
 
 def _legato(notes: list[Note], pulse_q: float) -> list[Note]:

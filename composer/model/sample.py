@@ -13,6 +13,9 @@ from composer.model.fast import FastGPT
 from composer.model.tokenizer import DURATIONS, POSITIONS, PITCH_HIGH, PITCH_LOW, TICKS_PER_QUARTER, Tokenizer
 
 
+_POSITION_SET = frozenset(POSITIONS)
+
+
 @dataclass
 class BarSpec:
     """What the plan fixes for one bar."""
@@ -20,6 +23,9 @@ class BarSpec:
     prefix: list[int]  # BAR REM CHORD CHORD, forced
     strong_pcs: dict[int, frozenset[int]]  # pulse tick → tonic-relative chord pitch classes on it
     final: bool = False  # the closing bar: one held tonic
+    # Sung bars: exactly one note per entry, each starting where the beat is at least this strong
+    # (0 anywhere, 1 on a pulse, 2 the bar's middle pulse or downbeat, 3 the downbeat). None: free.
+    notes: tuple[int, ...] | None = None
 
 
 @dataclass
@@ -35,6 +41,8 @@ class MelodySpec:
     top_p: float = 0.95
     seed: int = 0
     max_rest_ticks: int | None = None  # longest silence allowed inside a bar (None: any)
+    pulse_ticks: int | None = None  # the felt beat, for bars with planned `notes`
+    step_ticks: int = 3  # in bars with planned `notes`: the grid their onsets and lengths keep to
 
 
 class _Cursor:
@@ -50,6 +58,12 @@ class _Cursor:
         self.pitch_of = {p: tok.ids[f"PITCH_{p}"] for p in range(PITCH_LOW, PITCH_HIGH)}
         self.tokens: list[int] = []
         self.limit = 10 ** 9
+        self.placed = 0  # notes begun in this bar
+        # planned notes in bars after each bar, for the token budget
+        counts = [len(b.notes) if b.notes is not None and not b.final else 0 for b in spec.bars]
+        self.planned_total = sum(counts)
+        self.planned_after = [sum(counts[i + 1:]) for i in range(len(counts))]
+        self._next_on: list[list[int]] | None = None  # [strength][tick] → first position there or later
 
     @property
     def done(self) -> bool:
@@ -58,6 +72,7 @@ class _Cursor:
     def _open_bar(self) -> None:
         self.bar += 1
         self.next_free = 0
+        self.placed = 0
         bar = self.spec.bars[self.bar]
         self.forced += bar.prefix
         if bar.final:
@@ -77,6 +92,8 @@ class _Cursor:
         if self.stage == "pos":
             if self.budget_left() < self.tokens_to_finish() + 4:
                 return [self.tok.bar]  # out of room: close bars until the end
+            if bar.notes is not None and not bar.final:
+                return self._planned_positions(bar.notes)
             last = self.spec.bar_ticks - 1
             gap = self.spec.max_rest_ticks
             if gap is not None:
@@ -97,6 +114,8 @@ class _Cursor:
         if self.stage == "dur":
             if bar.final:
                 return [self.final_dur]
+            if bar.notes is not None:
+                return self._planned_durations(bar.notes)
             room = self.spec.bar_ticks - self.onset
             fits = [self.tok.ids[f"DUR_{d}"] for d in DURATIONS if d <= room]
             return fits or [self.tok.ids[f"DUR_{DURATIONS[0]}"]]
@@ -106,8 +125,71 @@ class _Cursor:
         return self.limit - len(self.tokens)
 
     def tokens_to_finish(self) -> int:
-        """Tokens the remaining bars need at least: each prefix, the final note and EOS."""
-        return 4 * (len(self.spec.bars) - 1 - self.bar) + 4
+        """Tokens the remaining bars need at least: each prefix, the planned notes, the final note and EOS."""
+        if not self.planned_total:
+            return 4 * (len(self.spec.bars) - 1 - self.bar) + 4
+        if self.bar < 0:
+            planned = self.planned_total
+        else:
+            bar = self.spec.bars[self.bar]
+            here = len(bar.notes) - self.placed if bar.notes is not None and not bar.final else 0
+            planned = self.planned_after[self.bar] + max(0, here)
+        return 4 * (len(self.spec.bars) - 1 - self.bar) + 4 + 3 * planned
+
+    # -- sung bars: a planned number of notes, stressed ones on strong beats -------------------------
+    def _strength(self, tick: int) -> int:
+        pulse = self.spec.pulse_ticks or self.spec.bar_ticks
+        if tick == 0:
+            return 3
+        if tick % pulse:
+            return 0
+        pulses = self.spec.bar_ticks // pulse
+        return 2 if pulses % 2 == 0 and tick == pulse * (pulses // 2) else 1
+
+    def _fits(self, tick: int, notes: tuple[int, ...], first: int) -> bool:
+        """Whether notes[first:] can still start at or after `tick` in this bar, each on its beat."""
+        if self._next_on is None:
+            size = self.spec.bar_ticks
+            self._next_on = []
+            for strength in range(4):
+                table, following = [-1] * (size + 1), -1
+                for k in range(size - 1, -1, -1):
+                    if k in _POSITION_SET and k % self.spec.step_ticks == 0 and self._strength(k) >= strength:
+                        following = k
+                    table[k] = following
+                self._next_on.append(table)
+        for strength in notes[first:]:
+            if tick >= self.spec.bar_ticks:
+                return False
+            tick = self._next_on[min(3, strength)][tick]
+            if tick < 0:
+                return False
+            tick += self.spec.step_ticks
+        return True
+
+    def _planned_positions(self, notes: tuple[int, ...]) -> list[int]:
+        if self.placed >= len(notes):
+            return [self.tok.bar]  # every planned note is in: rest to the bar line
+        want = notes[self.placed]
+        gap = self.spec.max_rest_ticks
+        for limit, strength in ((gap, want), (None, want), (None, 0)):  # relax the rest limit, then the beat
+            last = self.spec.bar_ticks - 1 if limit is None else min(self.spec.bar_ticks - 1, self.next_free + limit)
+            ids = [self.tok.ids[f"POS_{k}"] for k in POSITIONS
+                   if self.next_free <= k <= last and k % self.spec.step_ticks == 0 and self._strength(k) >= strength
+                   and self._fits(k + self.spec.step_ticks, notes, self.placed + 1)]
+            if ids:
+                return ids
+        return [self.tok.bar]  # no room left in this bar (cannot happen for a feasible plan)
+
+    def _planned_durations(self, notes: tuple[int, ...]) -> list[int]:
+        room = self.spec.bar_ticks - self.onset
+        step = self.spec.step_ticks
+        fits = [d for d in DURATIONS if d <= room and (d % step == 0 or d == room)
+                and self._fits(self.onset + d, notes, self.placed)]
+        if self.placed >= len(notes) and self.spec.max_rest_ticks is not None:  # the bar's last note
+            held = [d for d in fits if room - d <= self.spec.max_rest_ticks]
+            fits = held or fits
+        return [self.tok.ids[f"DUR_{d}"] for d in (fits or DURATIONS[:1])]
 
     def next_forced(self) -> int:
         if not self.forced and self.stage == "start":
@@ -127,6 +209,7 @@ class _Cursor:
             return
         elif name.startswith("POS_"):
             self.onset = int(name[4:])
+            self.placed += 1
             self.stage = "pitch"
         elif name.startswith("PITCH_"):
             self.stage = "dur"
