@@ -31,6 +31,7 @@ from composer.render import render_buses
 from composer.request import SEED_RANGE, CompositionRequest
 from composer.score import Score
 from composer.sing import prepare as prepare_vocals
+from composer.sing import with_syllable_plan
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +105,8 @@ class Composer:
         """Plan, write melodies (batched per engine) and arrange; no audio yet."""
         catalog = catalog or self.catalog
         requests = [r if r.seed is not None else r.with_seed(draw_seed()) for r in requests]
-        plans = [make_plan(r, catalog.theme(r.theme), catalog.voice(r.voice), random.Random(r.seed))
+        # a singing voice's plan carries its lyrics' syllables, so the melody is written for the words
+        plans = [with_syllable_plan(make_plan(r, catalog.theme(r.theme), catalog.voice(r.voice), random.Random(r.seed)))
                  for r in requests]
         melodies: list[list] = [[] for _ in requests]
         by_engine: dict[str, list[int]] = {}

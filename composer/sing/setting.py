@@ -1,20 +1,27 @@
 """Text-setting: lay the lyric syllables onto the melody notes.
 
-One syllable per note; when a phrase has more notes than its words, some syllables hold over
-several notes (melismas), preferably stressed or phrase-final ones; stressed syllables go on strong
-beats where the melody allows (a small dynamic programme per phrase). Whole words stay in one
-phrase; short lyrics repeat to fill the piece, long ones stop at a word boundary when the tune ends.
+When the plan carries a syllable plan (composer/sing/phrasing.py), the melody was written for the
+words: each planned phrase's notes get that phrase's syllables, one note each (`set_planned`).
+Otherwise, or where a phrase came out with more notes or fewer than its words (`set_text`): one
+syllable per note; when a phrase has more notes than its words, some syllables hold over several
+notes (melismas), preferably stressed or phrase-final ones; stressed syllables go on strong beats
+where the melody allows (a small dynamic programme per phrase). Whole words stay in one phrase;
+short lyrics repeat to fill the piece, long ones stop at a word boundary when the tune ends.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass, field
 
+from composer.melody.rhythm import beat_strength
+from composer.plan import SyllablePlan
 from composer.score import Note
 from composer.sing.syllables import Syllable
 from composer.theory import Meter
 
 PHRASE_GAP_QUARTERS = 0.45  # a rest this long starts a new phrase
+EARLY_QUARTERS = 0.1  # a note this much before a planned phrase (humanised timing) still belongs to it
 PHRASE_BARS = 4
 
 
@@ -53,20 +60,6 @@ class SungLine:
             text = sung.syllable.text + ("" if sung.syllable.word_end else "-")
             out.append((sung.start, text))
         return out
-
-
-def beat_strength(start: float, meter: Meter) -> int:
-    """3 downbeat, 2 the bar's middle pulse, 1 other pulses, 0 off the pulse."""
-    position = start % meter.bar_quarters
-    pulse = meter.pulse_quarters
-    if min(position, meter.bar_quarters - position) < 0.06:
-        return 3
-    beats = position / pulse
-    if abs(beats - round(beats)) > 0.06 / pulse:
-        return 0
-    if meter.pulses % 2 == 0 and round(beats) == meter.pulses // 2:
-        return 2
-    return 1
 
 
 def split_phrases(notes: list[Note], meter: Meter, section_starts: list[float]) -> list[list[Note]]:
@@ -173,5 +166,37 @@ def set_text(syllables: list[Syllable], melody: list[Note], meter: Meter,
     line = SungLine(sung, words_total)
     if pos < len(syllables):
         sung_words = stream[pos - 1].word_index + 1 if pos else 0
+        line.notes.append(f"the tune ended before the lyrics: Muse sang {sung_words} of {words_total} words")
+    return line
+
+
+def set_planned(syllables: list[Syllable], melody: list[Note], meter: Meter, plan: SyllablePlan) -> SungLine:
+    """Lay the syllable plan's phrases onto the notes written for them: each phrase's syllables on
+    the notes inside its bars, one each when the melody followed the plan; melismas where a phrase
+    has more notes, the whole words that fit where it has fewer."""
+    words_total = len({s.word_index for s in syllables})
+    if not syllables or not melody or not plan.phrases:
+        return SungLine([], words_total)
+    bar_q = meter.bar_quarters
+    bounds = [p.start_bar * bar_q - EARLY_QUARTERS for p in plan.phrases]
+    groups: list[list[Note]] = [[] for _ in plan.phrases]
+    for note in sorted(melody, key=lambda n: n.start):
+        groups[max(0, bisect_right(bounds, note.start) - 1)].append(note)
+    sung: list[SungSyllable] = []
+    planned = 0
+    for phrase, group in zip(plan.phrases, groups):
+        planned += phrase.count
+        if not group or not phrase.count:
+            continue
+        taken = [syllables[(phrase.first + k) % len(syllables)] for k in range(phrase.count)]
+        if len(taken) > len(group):
+            taken, _ = _take_words(taken, 0, len(group), len(taken))
+        starts = _assign(taken, group, meter)
+        for k, (syl, start) in enumerate(zip(taken, starts)):
+            end = starts[k + 1] if k + 1 < len(starts) else len(group)
+            sung.append(SungSyllable(syl, tuple(group[start:end]), phrase_end=k == len(taken) - 1))
+    line = SungLine(sung, words_total)
+    if planned < len(syllables) and sung:
+        sung_words = sung[-1].syllable.word_index + 1
         line.notes.append(f"the tune ended before the lyrics: Muse sang {sung_words} of {words_total} words")
     return line
