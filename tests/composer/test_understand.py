@@ -194,6 +194,28 @@ def test_padding_in_a_batch_does_not_change_a_vector():
     assert np.allclose(np.linalg.norm(together, axis=1), 1.0, atol=1e-5)
 
 
+def test_theme_classifier_is_deterministic_and_separates_what_it_was_fitted_on():
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(3, 16))
+    x = np.concatenate([c + 0.1 * rng.normal(size=(5, 16)) for c in centres])
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    labels = np.repeat(np.arange(3), 5)
+    weights, bias = semantic.fit_classifier(x, labels, 3)
+    again = semantic.fit_classifier(x, labels, 3)
+    assert np.array_equal(weights, again[0]) and np.array_equal(bias, again[1])
+    assert np.array_equal(np.argmax(x @ weights / semantic.CLASSIFIER_TEMPERATURE + bias, axis=1), labels)
+
+
+def test_theme_scores_give_a_similarity_and_a_probability_per_theme(catalog):
+    similarity, probability = semantic.get_semantics().theme_scores(
+        "an astronaut floating between galaxies", [t.spec for t in catalog.themes.values()])
+    assert set(similarity) == set(probability) == set(catalog.themes)
+    assert abs(sum(probability.values()) - 1.0) < 1e-4
+    assert max(probability, key=probability.get) == max(similarity, key=similarity.get) == "space"
+
+
 def test_keyword_fallback_when_the_model_is_switched_off(catalog, monkeypatch):
     monkeypatch.setenv(semantic.MODEL_ENV, "off")
     semantic.reset()
