@@ -19,7 +19,8 @@ from composer.sing.syllables import Syllable, syllabify
 
 _LINE_BREAK = re.compile(r"\n|/|[.!?;]+(?=\s|$)")  # where one lyric line ends and the next begins
 WHOLE_LINE_STRETCH = 1.5  # a line up to this many times a phrase's comfortable count is sung whole
-SHORT_LINE_STRETCH = 1.25  # ... and up to this many times when it could share its phrase with another
+SHORT_LINE_STRETCH = 1.25  # ... and up to this many when a phrase is cut to sing several lines
+ONE_BAR_PENALTY = 0.5  # 1-bar phrases only when they fit the words much better
 
 
 def lyrics_text(plan: Plan) -> str:
@@ -103,33 +104,29 @@ def syllable_plan(plan: Plan, syllables: list[Syllable], line_starts: list[int])
     def capacity(bars: int, final: bool) -> tuple[int, int]:
         return phrase_capacity(bars, plan.meter, plan.tempo, density, final)
 
-    def lines_fit(position: int, parts: list[int], final: bool) -> float | None:
-        """How full the fullest of `parts` is when each sings the next whole line; None: one doesn't fit."""
-        fullest = 0.0
+    def distance(position: int, parts: list[int], final: bool) -> float:
+        """How far `parts`, each singing the next whole line, are from the theme's comfortable
+        number of syllables (mean |log2| of fill); inf when a line does not fit its part."""
+        total = 0.0
         for k, bars in enumerate(parts):
             length = stream.line_end(position) - position
             comfortable, most = capacity(bars, final and k == len(parts) - 1)
-            if length > min(most, max(comfortable + 1, comfortable * SHORT_LINE_STRETCH)):
-                return None
-            fullest = max(fullest, length / comfortable)
+            if length > min(most, comfortable * SHORT_LINE_STRETCH):
+                return math.inf
+            total += abs(math.log2(length / comfortable))
             position += length
-        return fullest
+        return total / len(parts) + (ONE_BAR_PENALTY if parts[-1] == 1 else 0.0)
 
     def split(position: int, bars: int, final: bool) -> list[int]:
-        """A phrase at a line start sings several short lines as shorter phrases: the most that
-        fit in phrases of 2 bars or more, or of 1 bar when even those would be half empty."""
-        best = [bars]
-        for count in range(2, bars + 1):
-            parts = _parts(bars, count)
-            if parts[-1] < 2:
-                break
-            if lines_fit(position, parts, final) is not None:
-                best = parts
-        fullest = lines_fit(position, best, final)
-        if bars > len(best) and (fullest is None or fullest < 0.5):
-            ones = [1] * bars
-            if lines_fit(position, ones, final) is not None:
-                return ones
+        """A phrase at a line start sings several short lines as shorter phrases when that brings
+        it nearer the theme's pace: one line per 4 bars, per 2, or per bar."""
+        options = [_parts(bars, count) for count in range(2, bars + 1) if bars // count >= 2]
+        options.append([1] * bars)
+        best, score = [bars], distance(position, [bars], final)
+        for parts in options:
+            value = distance(position, parts, final)
+            if value < score - 1e-9:
+                best, score = parts, value
         return best
 
     phrases: list[SungPhrase] = []

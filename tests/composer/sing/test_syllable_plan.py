@@ -66,10 +66,13 @@ def test_a_long_line_is_cut_at_a_word_end_into_even_parts(make_plan_for):
     assert abs(first.count - second.count) <= 4
 
 
-def test_a_short_line_shares_a_phrase_as_two_shorter_phrases(make_plan_for):
-    plan = sung_plan(make_plan_for, "dance", lyrics="dancing all night", theme="dance", length=30)
-    bars = [p.bars for p in plan.syllables.phrases]
-    assert 2 in bars and all(p.line_start for p in plan.syllables.phrases)
+@pytest.mark.parametrize("lyrics,theme,bars", [("sunny morning by the sea", "happy", 2),
+                                                ("dancing all night", "dance", 1)])
+def test_short_lines_share_a_phrase_as_shorter_phrases(make_plan_for, lyrics, theme, bars):
+    plan = sung_plan(make_plan_for, "song", lyrics=lyrics, theme=theme, length=30, meter="4/4")
+    phrases = plan.syllables.phrases
+    assert phrases[0].bars == bars and all(p.bars < 4 for p in phrases)
+    assert all(p.line_start for p in phrases)
 
 
 def phrase(stresses, bars=2, start=0):
