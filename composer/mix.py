@@ -73,6 +73,31 @@ def mix_buses(buses: dict[str, np.ndarray], settings: MixSettings, duration_s: f
     return master
 
 
+def mix_with_stems(buses: dict[str, np.ndarray], settings: MixSettings,
+                   duration_s: float) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The master plus two stems for `--stems` on an instrumental piece: "vocals" is the lead bus
+    (the melody instrument, which sings the tune) and "accompaniment" the rest. Each stem has its
+    own reverb and compression and carries the master's gain, so the two add up to the master up
+    to the compressor working on their sum."""
+    raw = mix_buses(buses, settings, duration_s)
+    master = normalise(raw)
+    gain = np.float32(np.sum(master * raw) / max(1e-12, float(np.sum(raw * raw))))  # what normalise applied
+    ceiling = 10 ** (PEAK_CEILING_DB / 20) * 0.98
+    parts = {"vocals": {k: v for k, v in buses.items() if k == "lead"},
+             "accompaniment": {k: v for k, v in buses.items() if k != "lead"}}
+    stems = {}
+    for name, part in parts.items():
+        audio = mix_buses(part, settings, duration_s) if part else np.zeros_like(raw)
+        stems[name] = limit(_fit_length(audio, len(master)) * gain, ceiling).astype(np.float32)
+    return master, stems
+
+
+def _fit_length(audio: np.ndarray, frames: int) -> np.ndarray:
+    if len(audio) >= frames:
+        return audio[:frames]
+    return np.concatenate([audio, np.zeros((frames - len(audio), audio.shape[1]), dtype=audio.dtype)])
+
+
 def limit(audio: np.ndarray, ceiling: float, lookahead_s: float = 0.003) -> np.ndarray:
     """Brick-wall peak limiter: a gain curve that is never above what each sample needs,
     smoothed over a few milliseconds so it does not click."""

@@ -24,7 +24,7 @@ from composer.encode import write_audio
 from composer.errors import InvalidRequest
 from composer.melody import MelodyEngine, get_engine
 from composer.midi import midi_bytes
-from composer.mix import MixSettings, mix
+from composer.mix import MixSettings, mix, mix_with_stems
 from composer.picture import draw_piano_roll
 from composer.plan import Plan, make_plan
 from composer.render import render_buses
@@ -139,6 +139,10 @@ class Composer:
             song = render_song(score, composition.sung, plan.voice.name, settings)
             composition.stems_audio = {"vocals": song.vocals, "accompaniment": song.accompaniment}
             return song.master
+        if composition.request.stems:  # the melody instrument and the band, for remixing elsewhere
+            master, composition.stems_audio = mix_with_stems(render_buses(score, separate_lead=True), settings,
+                                                             score.duration_s)
+            return master
         buses = render_buses(score, separate_lead=settings.lead_needs_own_bus)
         return mix(buses, settings, score.duration_s)
 
