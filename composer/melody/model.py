@@ -1,7 +1,8 @@
 """The neural melody engine: the trained transformer writes the tune, the plan steers it.
 
 Each distinct section (verse, chorus, bridge, ending) is written once, in order, as one tune;
-returning sections repeat their first appearance, as songs do. Intro bars are left to the band.
+returning sections repeat their first appearance, as songs do, with one bar varied. Intro bars are
+left to the band.
 """
 
 from __future__ import annotations
@@ -191,12 +192,44 @@ def _notes(plan: Plan, layout: list[tuple[Section, int | None]], decoded: list[t
     notes = []
     for i, (section, repeat) in enumerate(layout):
         offset = section.start_bar * bar_q
-        for on, d, p in by_section[repeat if repeat is not None else i]:
+        tune = by_section[repeat if repeat is not None else i]
+        if repeat is not None:
+            tune = _vary_one_bar(tune, plan, section, i)
+        for on, d, p in tune:
             velocity = 96 if abs(on % bar_q) < 1e-6 else 84 if abs(on % plan.meter.pulse_quarters) < 1e-6 else 76
             notes.append(Note(offset + on, d, p + shift, velocity))
     if plan.syllables is not None:
         return _hold_in_phrases(notes, plan)
     return _legato(notes, plan.meter.pulse_quarters)
+
+
+def _vary_one_bar(tune: list[tuple[float, float, int]], plan: Plan, section: Section,
+                  index: int) -> list[tuple[float, float, int]]:
+    """A returning section, as a player would repeat it: the same tune with the off-beat notes of
+    one bar (never the cadence bar) moved a scale step. Beats, rhythm and words stay; chosen from the
+    seed, so the same request still gives the same notes."""
+    bar_q, pulse = plan.bar_quarters, plan.meter.pulse_quarters
+    if section.bars < 2 or not tune:
+        return tune
+    written_scale = sorted({(pc - plan.key.tonic) % 12 for pc in plan.key.scale})  # the tune is written on C
+
+    def movable(on: float, p: int) -> bool:
+        return abs(on / pulse - round(on / pulse)) > 1e-6 and p % 12 in written_scale
+
+    bars = sorted({int(on // bar_q) for on, _, p in tune if movable(on, p) and on < (section.bars - 1) * bar_q})
+    if not bars:
+        return tune
+    rng = random.Random(f"{plan.request.seed}:{index}")
+    bar, step = rng.choice(bars), rng.choice((-1, 1))
+    low, high = min(p for _, _, p in tune), max(p for _, _, p in tune)
+    out = []
+    for on, d, p in tune:
+        if int(on // bar_q) == bar and movable(on, p):
+            degree = written_scale.index(p % 12) + step
+            moved = p - p % 12 + 12 * (degree // len(written_scale)) + written_scale[degree % len(written_scale)]
+            p = moved if low <= moved <= high else p
+        out.append((on, d, p))
+    return out
 
 
 def _hold_in_phrases(notes: list[Note], plan: Plan) -> list[Note]:

@@ -71,3 +71,27 @@ def test_every_theme_arranges_with_model_melodies(composer, catalog):
         assert chord_tone_ratio(info) >= 0.8, request.theme
         assert ends_on_tonic(info, request.key), request.theme
         assert same_pitch_overlaps(info.melody.notes) == 0, request.theme
+
+
+def test_returning_sections_repeat_the_tune_with_one_bar_varied(model_engine, make_plan_for):
+    from composer.melody.model import _layout
+
+    plans = [make_plan_for("a happy tune", length=60, voice="piano", seed=seed) for seed in range(3)]
+    varied = 0
+    for plan, melody in zip(plans, model_engine.write(plans, [p.request.seed for p in plans])):
+        layout, bar_q, pulse = _layout(plan), plan.bar_quarters, plan.meter.pulse_quarters
+        returns = [(section, layout[first][0]) for section, first in layout if first is not None]
+        assert returns, "a 60 s piece has a returning section"
+        for section, first in returns:
+            def tune(s):
+                return [(n.start - s.start_bar * bar_q, n.duration, n.pitch) for n in melody
+                        if s.start_bar * bar_q <= n.start < s.end_bar * bar_q]
+            before, after = tune(first), tune(section)
+            assert [n[:2] for n in before] == [n[:2] for n in after]  # same rhythm (and words)
+            changed = [(a, b) for a, b in zip(before, after) if a != b]
+            assert len({int(a[0] // bar_q) for a, _ in changed}) <= 1  # one bar at most ...
+            assert all(abs(a[0] / pulse - round(a[0] / pulse)) > 1e-6 for a, _ in changed)  # ... off the beat
+            assert all(a[0] < (section.bars - 1) * bar_q for a, _ in changed)  # the cadence bar stays
+            assert all(b[2] % 12 in set(plan.key.scale) for _, b in changed)
+            varied += bool(changed)
+    assert varied >= 3
