@@ -3,12 +3,18 @@ back into syllables using the model's own phoneme durations (alignments).
 
 The phoneme ids are built here from our syllables, so every id's duration maps back to one
 syllable and to its onset, vowel or coda: no forced alignment, no guessing from the audio.
+
+The voice samples Gaussian noise (phoneme durations and timbre). The model draws it inside the
+graph from an unseeded generator, so the same words came out differently on every call; here the
+graph takes that noise as inputs instead, drawn from a generator seeded by the words themselves,
+so the same request is sung the same, byte for byte.
 """
 
 from __future__ import annotations
 
 import json
 import threading
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,6 +25,50 @@ from composer.shared import ProcessSingleton
 
 MAX_WORDS_PER_UTTERANCE = 24  # long lyrics are spoken in chunks (VITS cost grows with length)
 STRESS_MARK = {2: "ˈ", 1: "ˌ"}
+NOISE_W_SCALE = 0.6  # how much the phoneme durations vary (the voice's own default is 0.8)
+NOISE_PER_ID = 192 * 8  # noise fed per phoneme id: 192 channels × 8 frames (utterances average 2.3 frames per id)
+RANDOM_OPS = ("RandomNormal", "RandomNormalLike", "RandomUniform", "RandomUniformLike", "Multinomial")
+
+
+def feed_noise_from_inputs(model) -> list[str]:
+    """Replace each RandomNormalLike node of `model` (in place) by a new 1-D float input, cut and
+    reshaped to the shape the node would have drawn (tiled if it is too short), so the caller
+    chooses the noise. Returns the new input names in graph order."""
+    from onnx import TensorProto, helper
+
+    graph = model.graph
+    names: list[str] = []
+    nodes = []
+    for node in graph.node:
+        if node.op_type not in RANDOM_OPS:
+            nodes.append(node)
+            continue
+        attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+        if (node.op_type != "RandomNormalLike" or attrs.get("dtype", TensorProto.FLOAT) != TensorProto.FLOAT
+                or attrs.get("mean", 0.0) != 0.0 or attrs.get("scale", 1.0) != 1.0):
+            raise ValueError(f"unexpected random op in the voice: {node.op_type} {attrs}")
+        name = f"muse_noise_{len(names)}"
+        names.append(name)
+        graph.input.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, [f"{name}_length"]))
+        t = lambda part: f"/{name}/{part}"  # noqa: E731
+        const = lambda part, v: helper.make_node(  # noqa: E731
+            "Constant", [], [t(part)], value=helper.make_tensor(t(part), TensorProto.INT64, [1], [v]))
+        nodes += [
+            const("one", 1),
+            const("zero", 0),
+            helper.make_node("Shape", [node.input[0]], [t("shape")]),
+            helper.make_node("ReduceProd", [t("shape")], [t("count")], keepdims=1),
+            helper.make_node("Shape", [name], [t("have")]),
+            helper.make_node("Add", [t("count"), t("have")], [t("sum")]),
+            helper.make_node("Sub", [t("sum"), t("one")], [t("ceil")]),
+            helper.make_node("Div", [t("ceil"), t("have")], [t("repeats")]),  # ceil(count / have)
+            helper.make_node("Tile", [name, t("repeats")], [t("tiled")]),
+            helper.make_node("Slice", [t("tiled"), t("zero"), t("count")], [t("flat")]),
+            helper.make_node("Reshape", [t("flat"), t("shape")], [node.output[0]]),
+        ]
+    del graph.node[:]
+    graph.node.extend(nodes)
+    return names
 
 
 @dataclass(frozen=True)
@@ -54,6 +104,7 @@ class Speaker:
         try:
             model = onnx.load(str(joe.model_path()))
             add_alignment_output(model)  # expose per-phoneme durations
+            self.noise_inputs = feed_noise_from_inputs(model)
             options = onnxruntime.SessionOptions()
             # One thread: faster than the default on a busy 2-core machine, and leaves a core to the band.
             options.intra_op_num_threads = 1
@@ -71,8 +122,10 @@ class Speaker:
     def _ids(self, phones: list[str]) -> list[int]:
         return [i for p in phones for i in (*self.id_map.get(p, ()), *self.id_map["_"])]
 
-    def speak(self, syllables: list[Syllable], noise_scale: float = 0.5, length_scale: float = 1.0) -> Speech:
-        """Speak the syllables (grouped back into words) and locate each one in the audio."""
+    def speak(self, syllables: list[Syllable], noise_scale: float = 0.5, length_scale: float = 1.0,
+              seed: int = 0) -> Speech:
+        """Speak the syllables (grouped back into words) and locate each one in the audio. The
+        voice's noise comes from `seed` and the words, so the same call gives the same audio."""
         chunks: list[list[int]] = []  # syllable indexes per utterance
         words = 0
         for i, syl in enumerate(syllables):
@@ -85,7 +138,7 @@ class Speaker:
         parts: list[SpokenSyllable | None] = [None] * len(syllables)
         offset = 0
         for chunk in chunks:
-            audio, located = self._speak_chunk([syllables[i] for i in chunk], noise_scale, length_scale)
+            audio, located = self._speak_chunk([syllables[i] for i in chunk], noise_scale, length_scale, seed)
             for i, part in zip(chunk, located):
                 parts[i] = SpokenSyllable(*(x + offset for x in (part.start, part.vowel_start, part.vowel_end, part.end)))
             audio_parts.append(audio)
@@ -93,10 +146,8 @@ class Speaker:
         return Speech(np.concatenate(audio_parts) if audio_parts else np.zeros(0, np.float32),
                       self.sample_rate, [p for p in parts if p is not None])
 
-    def _speak_chunk(self, syllables: list[Syllable], noise_scale: float,
-                     length_scale: float) -> tuple[np.ndarray, list[SpokenSyllable]]:
-        from piper import SynthesisConfig
-
+    def _speak_chunk(self, syllables: list[Syllable], noise_scale: float, length_scale: float,
+                     seed: int) -> tuple[np.ndarray, list[SpokenSyllable]]:
         ids = [*self.id_map["^"], *self.id_map["_"]]
         spans = []  # (first id, vowel first id, vowel end id, end id) per syllable
         for k, syl in enumerate(syllables):
@@ -114,14 +165,19 @@ class Speaker:
             ids += self._ids(coda)
             spans.append((first, vowel_first, vowel_end, len(ids)))
         ids += self._ids(["."]) + list(self.id_map["$"])
-        config = SynthesisConfig(noise_scale=noise_scale, length_scale=length_scale, noise_w_scale=0.6)
+        inputs = {"input": np.array([ids], dtype=np.int64), "input_lengths": np.array([len(ids)], dtype=np.int64),
+                  "scales": np.array([noise_scale, length_scale, NOISE_W_SCALE], dtype=np.float32)}
+        key = zlib.crc32(np.array(ids, dtype=np.int64).tobytes())
+        for k, name in enumerate(self.noise_inputs):  # one generator each: a draw's length moves no other
+            rng = np.random.default_rng([seed, key, k])
+            inputs[name] = rng.standard_normal(len(ids) * NOISE_PER_ID, dtype=np.float32)
         with self._lock:
-            result = self.voice.phoneme_ids_to_audio(ids, config, include_alignments=True)
-        if not isinstance(result, tuple) or result[1] is None or len(result[1]) != len(ids):
+            result = self.voice.session.run(None, inputs)
+        if len(result) < 2 or result[1].size != len(ids):
             raise RenderError("the singing voice gave no phoneme timings; reinstall piper-tts and onnx")
-        audio, samples = result
-        edges = np.concatenate([[0], np.cumsum(np.asarray(samples, dtype=np.int64))])
-        audio = np.asarray(audio, dtype=np.float32).reshape(-1)
+        samples = result[1].reshape(-1).astype(np.int64) * self.voice.config.hop_length  # frames → samples
+        edges = np.concatenate([[0], np.cumsum(samples)])
+        audio = np.asarray(result[0], dtype=np.float32).reshape(-1)
         scale = len(audio) / max(1, edges[-1])  # durations are in hop units; guard rounding
         located = [SpokenSyllable(*(int(round(edges[i] * scale)) for i in span)) for span in spans]
         return audio, located

@@ -1,8 +1,13 @@
 """A sung piece end to end: the pipeline renders the band without the vocals track, the singer on
 top, stems beside the other files, lyrics in the MIDI; the vocal stem is checked by an
-independent pitch tracker (WORLD dio) and by counting syllables and their onsets."""
+independent pitch tracker (WORLD dio), and the singer's dry voice by counting syllables and
+their onsets. The voice is deterministic, so every figure here is the same on every run."""
 
+import hashlib
 import io
+import subprocess
+import sys
+from pathlib import Path
 
 import mido
 import numpy as np
@@ -10,9 +15,11 @@ import pytest
 
 from composer.encode import read_audio
 from composer.sing.evaluate import ONSET_TOLERANCE_S, score_vocal, spectral_centroid
-from composer.sing.vocoder import layout
+from composer.sing.singers import SINGERS
+from composer.sing.vocoder import layout, midi_hz
 
 LENGTH_S = 10
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture(scope="module")
@@ -29,16 +36,24 @@ def sung(composer, catalog, tmp_path_factory):
     return out
 
 
-def _score(composition):
-    voice = composition.request.voice
-    stem, rate = read_audio(composition.files["stems"]["vocals"])
-    assert rate == 44100
-    order, seen = [], {}
-    for s in composition.sung.syllables:
-        seen.setdefault(id(s.syllable), len(seen))
-        order.append(seen[id(s.syllable)])
-    events = layout(composition.sung, composition.score.seconds_per_quarter, seen)  # where each was sung
-    return score_vocal(stem, stem.mean(axis=1), events, order, len(seen), voice, methods=("dio",))
+@pytest.fixture(scope="module")
+def scores(sung):
+    """Pitch judged on the vocals stem; onsets on the dry voice (reverb smears them), sung again:
+    the same request gives the same vocal (tested below), so it is the one inside the stem."""
+    from composer.sing.vocalist import get_vocalist
+
+    out = {}
+    for voice, composition in sung.items():
+        stem, rate = read_audio(composition.files["stems"]["vocals"])
+        assert rate == 44100
+        order, seen = [], {}
+        for s in composition.sung.syllables:
+            seen.setdefault(id(s.syllable), len(seen))
+            order.append(seen[id(s.syllable)])
+        events = layout(composition.sung, composition.score.seconds_per_quarter, seen)  # where each was sung
+        dry = get_vocalist().sing(composition.sung, composition.score, voice).audio
+        out[voice] = score_vocal(stem, dry, events, order, len(seen), voice, methods=("dio",))
+    return out
 
 
 @pytest.mark.parametrize("voice", ["male", "female"])
@@ -71,21 +86,32 @@ def test_midi_keeps_the_vocals_track_with_one_lyric_per_sung_syllable(sung, voic
 
 
 @pytest.mark.parametrize("voice", ["male", "female"])
-def test_the_voice_sings_in_tune_on_time_and_every_syllable(sung, voice):
-    score = _score(sung[voice])
-    # dio on a 10 s stem with reverb: ~0.83-0.95 from run to run (the voice's noise is random);
-    # the 20-prompt figures (harvest) come from `python -m composer.sing.evaluate`.
-    assert score.pitch_accuracy("dio") >= 0.75, score
+def test_the_voice_sings_in_tune_on_time_and_every_syllable(scores, voice):
+    score = scores[voice]
+    # dio on this 10 s stem with reverb gives 0.94 for both voices, on every run. Sung with 31 other
+    # draws of the voice's noise, the same piece gave 0.83-0.97: that is how far the figure moves
+    # when nothing is wrong but the draw changes (other words, another noise layout), so the bar
+    # sits under it, at 0.80. A real pitch fault (wrong octave, missed notes) falls far lower.
+    # The 20-prompt figures (harvest) come from `python -m composer.sing.evaluate`.
+    assert score.pitch_accuracy("dio") >= 0.80, score
     assert score.syllables_heard == score.syllables_expected
     assert score.in_order
+    # on the dry voice: every onset within 40 ms and a median of 5 ms, in 16 draws of the noise
+    # too; one late syllable of the 12 and a median one 5 ms frame worse are allowed
     errors = np.array(score.onset_errors_s)
-    assert np.mean(errors <= ONSET_TOLERANCE_S) >= 0.75
-    assert np.median(errors) <= ONSET_TOLERANCE_S / 2
+    assert np.mean(errors <= ONSET_TOLERANCE_S) >= 0.9, errors
+    assert np.median(errors) <= ONSET_TOLERANCE_S / 4, errors
 
 
-def test_female_is_higher_and_brighter_than_male(sung):
-    male, female = _score(sung["male"]), _score(sung["female"])
-    assert female.median_f0_hz >= 180 and male.median_f0_hz <= 160
+def test_female_is_higher_and_brighter_than_male(scores):
+    # fit_range moves the line so its median note is at most about a tritone from the singer's
+    # centre (C3 for him, G4 for her); the heard median F0 (163 Hz and 328 Hz here, 160-164 Hz and
+    # 319-328 Hz over 32 draws of the noise) must be there too, with a semitone's leeway
+    for voice, score in scores.items():
+        centre = midi_hz(SINGERS[voice].center)
+        assert centre * 2 ** (-7 / 12) <= score.median_f0_hz <= centre * 2 ** (7 / 12), (voice, score)
+    male, female = scores["male"], scores["female"]
+    assert female.median_f0_hz >= 1.5 * male.median_f0_hz
     assert female.centroid_hz > male.centroid_hz
 
 
@@ -114,3 +140,39 @@ def test_a_spectral_centroid_is_a_frequency():
     rate = 44100
     t = np.arange(rate) / rate
     assert spectral_centroid(np.sin(2 * np.pi * 1000 * t), rate) == pytest.approx(1000, rel=0.05)
+
+
+def test_the_same_request_sings_the_same_vocal(composer, catalog):
+    """The voice's noise comes from a generator seeded by the words, so one request sung twice gives
+    the same vocal, byte for byte. (The vocals stem is also levelled against the band, which is
+    rendered separately, so the singer's own output is compared.)"""
+    from composer.sing.vocalist import get_vocalist
+    from composer.understand import understand
+
+    request = understand("happy birthday dear friend", {"voice": "male", "seed": 11, "length": 6}, catalog)
+    takes = []
+    for _ in range(2):
+        (composition,) = composer.compose_scores([request])
+        takes.append(get_vocalist().sing(composition.sung, composition.score, "male").audio)
+    assert np.abs(takes[0]).max() > 0.05
+    first, second = (hashlib.sha256(take.tobytes()).hexdigest() for take in takes)
+    assert first == second
+
+
+def _speech_digest(seed: int = 0) -> str:
+    from composer.sing.lyrics import words_from_text
+    from composer.sing.speech import get_speaker
+    from composer.sing.syllables import syllabify
+
+    speech = get_speaker().speak(syllabify(words_from_text("happy birthday dear friend").words), seed=seed)
+    return hashlib.sha256(speech.audio.tobytes()).hexdigest()
+
+
+def test_another_process_speaks_the_same_words_the_same():
+    """Across processes too (a fresh voice session, fresh generators), and the noise still matters:
+    another seed gives another take."""
+    code = "from tests.composer.sing.test_sing_audio import _speech_digest; print(_speech_digest())"
+    there = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    here = _speech_digest()
+    assert there.stdout.strip().splitlines()[-1] == here
+    assert _speech_digest(seed=1) != here
