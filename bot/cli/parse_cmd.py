@@ -32,7 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
-BLOCK_LINES = 128  # lines embedded together; output streams block by block
+BLOCK_LINES = 512  # lines embedded together (bigger blocks pad less); output streams block by block
 
 
 def _read_line(line: str) -> tuple[str, dict[str, Any]] | dict[str, Any]:
