@@ -11,12 +11,13 @@ from dataclasses import replace
 import mido
 
 from bot.config import BotConfig
-from composer.melody import EngineInfo, get_engine
+from composer.melody import get_engine
 from composer.pipeline import Composer
 from composer.request import CompositionRequest
 from composer.score_json import score_from_json
 from composer.theory import Key
 from tests.bot.conftest import fields, has_midi, muse, piece_files, start_worker
+from tests.composer.test_rearrange import BatchNudged
 from tests.discord_standin import StandIn
 
 Notes = list[tuple[int, int, int, int, int]]
@@ -104,22 +105,6 @@ async def test_remix_of_a_piece_composed_in_a_batch_of_three_keeps_its_notes(
         assert again_tempo == new_tempo and again == _shifted(before, -2)
         assert fields(again_done)["Key"] == key.name
         assert counting.requests == 0
-
-
-class BatchNudged:
-    """Stands in for a batched neural engine whose float rounding moves a note when the piece
-    shares a batch: composing the same request alone gives another note."""
-
-    def __init__(self, inner):
-        self.inner = inner
-        self.info = EngineInfo("rules", inner.info.version)
-
-    def write(self, plans, seeds):
-        melodies = self.inner.write(plans, seeds)
-        if len(plans) > 1:
-            melodies = [[replace(n, pitch=n.pitch + 1) if i == len(m) // 2 else n for i, n in enumerate(m)]
-                        for m in melodies]
-        return melodies
 
 
 async def test_remix_keeps_the_delivered_notes_where_composing_again_would_not(
