@@ -24,6 +24,7 @@ from composer.plan import Plan, bar_count, make_plan
 from composer.request import CompositionRequest
 from composer.score import Score, transpose
 from composer.sing import prepare as prepare_vocals
+from composer.sing import with_syllable_plan
 
 
 def keeps_notes(parent: CompositionRequest, request: CompositionRequest) -> bool:
@@ -70,7 +71,7 @@ def plan_of(score: Score, request: CompositionRequest, catalog: Catalog) -> Plan
         planning = replace(request, length_s=bars * meter.bar_quarters * 60.0 / request.tempo)
     plan = make_plan(planning, catalog.theme(request.theme), catalog.voice(request.voice),
                      random.Random(request.seed))
-    plan = replace(plan, request=request)
+    plan = with_syllable_plan(replace(plan, request=request))  # as the composer planned it: words included
     sounding = plan.key.transposed(request.pitch)
     sections = [(s.start_bar * plan.bar_quarters, s.name) for s in plan.sections]
     mismatch = ("bars" if plan.total_quarters != score.total_quarters
