@@ -176,7 +176,7 @@ def _mask(text: str, span: tuple[int, int] | None) -> str:
     return text[:span[0]] + " " * (span[1] - span[0]) + text[span[1]:]
 
 
-@lru_cache(maxsize=1024)  # `muse parse --batch` prepares each prompt twice: to embed ahead, then to resolve
+@lru_cache(maxsize=2048)  # `muse parse --batch` prepares each prompt twice (to embed ahead, then to resolve), two blocks apart
 def _prepare(text: str):
     """Written-out lyrics, the text cues are read from, the cues (read-only), and the text the theme is judged on."""
     written = explicit_lyrics(text)
