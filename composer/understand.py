@@ -176,7 +176,8 @@ def _mask(text: str, span: tuple[int, int] | None) -> str:
     return text[:span[0]] + " " * (span[1] - span[0]) + text[span[1]:]
 
 
-@lru_cache(maxsize=2048)  # `muse parse --batch` prepares each prompt twice (to embed ahead, then to resolve), two blocks apart
+# `muse parse --batch` prepares each prompt twice (to embed ahead, then to resolve), a block apart
+@lru_cache(maxsize=2048)
 def _prepare(text: str):
     """Written-out lyrics, the text cues are read from, the cues (read-only), and the text the theme is judged on."""
     written = explicit_lyrics(text)

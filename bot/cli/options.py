@@ -27,7 +27,8 @@ def add_request_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--variations", help="how many pieces, 1-4")
     parser.add_argument("--format", help=f"one of {', '.join(FORMATS)} (default mp3)")
     parser.add_argument("--lyrics", help="words to sing (female and male voices)")
-    parser.add_argument("--stems", action="store_true", default=None, help="also write two WAV stems: vocals (the singer, or the melody instrument) and accompaniment")
+    parser.add_argument("--stems", action="store_true", default=None,
+                        help="also write two WAV stems: vocals (the singer, or the melody instrument) and accompaniment")
     parser.add_argument("--engine", help="melody engine (default: the trained model when present)")
 
 
