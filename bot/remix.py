@@ -63,13 +63,6 @@ def remix_of(base: CompositionRequest, changes: dict[str, Any], catalog: Catalog
     return Remix(request, tempo, keeps_notes=True)
 
 
-def plan_remix(base: CompositionRequest, changes: dict[str, Any],
-               catalog: Catalog) -> tuple[CompositionRequest, int | None]:
-    """Return (request to compose, tempo to apply afterwards or None)."""
-    remix = remix_of(base, changes, catalog)
-    return remix.request, remix.tempo
-
-
 def retime(composition: Composition, tempo: int) -> Composition:
     """The same notes at another tempo (the score is in quarter notes, so only the tempo moves).
     The sung line is in quarters too, so a singer still sings it."""

@@ -19,7 +19,7 @@ from bot.delivery import NO_PINGS
 from bot.errors import BotError, one_line, tell, user_line
 from bot.forms import RemixForm
 from bot.jobspec import DEFAULT_FILESIZE_LIMIT, JobSpec, ReplyTo
-from bot.remix import REMIX_OPTIONS, plan_remix
+from bot.remix import REMIX_OPTIONS, remix_of
 from bot.views import COMPOSE_COG, DYNAMIC_ITEMS
 from composer.errors import MuseError
 from composer.pipeline import draw_seed
@@ -192,7 +192,7 @@ class ComposeCog(commands.Cog, name=COMPOSE_COG):
         if not changes:
             raise BotError(f"say what to change: {', '.join(REMIX_OPTIONS)}")
         base = CompositionRequest.from_manifest(record.request)
-        plan_remix(base, changes, self.bot.catalog)  # bad values answer now, privately
+        remix_of(base, changes, self.bot.catalog)  # bad values answer now, privately
         await self.start(interaction, JobSpec("remix", base, self.reply_to(interaction),
                                               parent_id=record.id, changes=changes))
 
