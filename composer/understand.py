@@ -89,6 +89,8 @@ def _words(text: str) -> list[str]:
 
 
 def _name_in_text(name: str, text: str) -> bool:
+    if name.lower() not in text.lower():  # the cheap test first: most names are absent
+        return False
     return re.search(rf"\b{re.escape(name)}(?:s|es|ing|y|ed)?\b", text, re.I) is not None
 
 
@@ -115,9 +117,8 @@ def choose_theme(text: str, catalog: Catalog, notes: list[str]) -> tuple[str, fl
         scores, probabilities = _keyword_scores(text, catalog), {}
         if semantic.load_error() and text.strip():
             notes.append(f"themes were matched by keywords only ({semantic.load_error()})")
-    lowered = text.lower()
     for name in scores:
-        if name.lower() in lowered and _name_in_text(name, text):  # substring test first: most names are absent
+        if _name_in_text(name, text):
             scores[name] += NAME_BONUS
     # similarity says how close the words are to a theme (the confidence); the classifier, fitted on
     # every theme's phrases at once, is better at telling close themes apart, so it weighs in the ranking
