@@ -80,16 +80,20 @@ def mix_with_stems(buses: dict[str, np.ndarray], settings: MixSettings,
     own reverb and compression and carries the master's gain, so the two add up to the master up
     to the compressor working on their sum."""
     raw = mix_buses(buses, settings, duration_s)
+    parts = {"vocals": {k: v for k, v in buses.items() if k == "lead"},
+             "accompaniment": {k: v for k, v in buses.items() if k != "lead"}}
+    stems = {name: _fit_length(mix_buses(part, settings, duration_s), len(raw)) if part else np.zeros_like(raw)
+             for name, part in parts.items()}
+    return normalise_with_stems(raw, stems)
+
+
+def normalise_with_stems(raw: np.ndarray, stems: dict[str, np.ndarray]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """`normalise` the master, and give each stem the same gain (peaks limited alike), so the
+    stems still add up to the master."""
     master = normalise(raw)
     gain = np.float32(np.sum(master * raw) / max(1e-12, float(np.sum(raw * raw))))  # what normalise applied
     ceiling = 10 ** (PEAK_CEILING_DB / 20) * 0.98
-    parts = {"vocals": {k: v for k, v in buses.items() if k == "lead"},
-             "accompaniment": {k: v for k, v in buses.items() if k != "lead"}}
-    stems = {}
-    for name, part in parts.items():
-        audio = mix_buses(part, settings, duration_s) if part else np.zeros_like(raw)
-        stems[name] = limit(_fit_length(audio, len(master)) * gain, ceiling).astype(np.float32)
-    return master, stems
+    return master, {name: limit(audio * gain, ceiling).astype(np.float32) for name, audio in stems.items()}
 
 
 def _fit_length(audio: np.ndarray, frames: int) -> np.ndarray:

@@ -12,7 +12,7 @@ import numpy as np
 from pedalboard import Compressor, HighpassFilter, Pedalboard, Reverb
 from scipy.ndimage import maximum_filter1d, uniform_filter1d
 
-from composer.mix import PEAK_CEILING_DB, MixSettings, limit, mix_buses, normalise
+from composer.mix import MixSettings, mix_buses, normalise_with_stems
 from composer.render import SAMPLE_RATE, render_buses
 from composer.score import Score
 from composer.sing.setting import SungLine
@@ -94,11 +94,8 @@ def mix_song(accompaniment: np.ndarray, vocal: np.ndarray, reverb: float) -> tup
             wet = wet * np.float32(band_level * 10 ** (VOCAL_OVER_BAND_DB / 20) / voice_level)
     band = accompaniment * duck_gain(dry)[:, None]
     raw = band + wet
-    master = normalise(raw)
-    gain = np.float32(np.sum(master * raw) / max(1e-12, float(np.sum(raw * raw))))  # what normalise applied
-    ceiling = 10 ** (PEAK_CEILING_DB / 20) * 0.98
-    vocals, band = limit(wet * gain, ceiling), limit(band * gain, ceiling)
-    return master.astype(np.float32), vocals.astype(np.float32), band.astype(np.float32)
+    master, stems = normalise_with_stems(raw, {"vocals": wet, "band": band})
+    return master.astype(np.float32), stems["vocals"], stems["band"]
 
 
 def render_song(score: Score, line: SungLine, voice: str, settings: MixSettings) -> SungMix:
