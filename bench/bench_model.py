@@ -18,7 +18,7 @@ def _plans(count: int, length_s: int = 30):
 
     from composer.catalog import default_catalog
     from composer.plan import make_plan
-    from composer.understand import understand
+    from composer.understanding.understand import understand
 
     catalog = default_catalog()
     themes = sorted(catalog.themes)
@@ -50,7 +50,7 @@ def tokens_per_s(engine, concurrent: int) -> tuple[float, float]:
 
 def compose_s(length_s: int) -> dict[str, float]:
     from composer.pipeline import Composer
-    from composer.understand import understand
+    from composer.understanding.understand import understand
 
     composer = Composer()
     samples: dict[str, list[float]] = {}

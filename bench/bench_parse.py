@@ -49,7 +49,7 @@ def prompts(count: int, seed: int = 0) -> list[str]:
 
 def batch_in_process(texts: list[str]) -> tuple[float, float]:
     """(wall s, CPU s) for run_batch over the prompts; CPU time shows what an unshared core would take."""
-    from bot.cli.parse_cmd import run_batch
+    from cli.parse_cmd import run_batch
 
     lines = io.StringIO("".join(json.dumps({"prompt": t}) + "\n" for t in texts))
     out = io.StringIO()
@@ -64,14 +64,14 @@ def batch_cli(texts: list[str]) -> float:
     with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as f:
         f.write("".join(json.dumps({"prompt": t}) + "\n" for t in texts))
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "bot.cli", "parse", "--batch", f.name, "--json"], check=True,
+    subprocess.run([sys.executable, "-m", "cli", "parse", "--batch", f.name, "--json"], check=True,
                    capture_output=True, cwd=ROOT)
     return time.perf_counter() - started
 
 
 def single_latencies_ms(texts: list[str]) -> tuple[list[float], list[float]]:
     from composer.catalog import default_catalog
-    from composer.understand import understand
+    from composer.understanding.understand import understand
 
     catalog = default_catalog()
     understand("warm-up: happy birthday", {}, catalog)
@@ -88,7 +88,7 @@ def startup_s(args: list[str], runs: int = 3) -> float:
     times = []
     for _ in range(runs):
         started = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "bot.cli", *args], check=True, capture_output=True, cwd=ROOT)
+        subprocess.run([sys.executable, "-m", "cli", *args], check=True, capture_output=True, cwd=ROOT)
         times.append(time.perf_counter() - started)
     return statistics.median(times)
 
@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> None:
     texts = prompts(args.prompts)
     chars = sum(len(t) for t in texts)
     header("Understanding (muse parse)")
-    from composer import semantic
+    from composer.understanding import semantic
 
     started = time.perf_counter()
     semantic.get_semantics()

@@ -16,7 +16,7 @@ RUNS = 5
 
 def warm_stages(prompt: str, options: dict, runs: int = RUNS) -> dict[str, float]:
     from composer.pipeline import Composer
-    from composer.understand import understand
+    from composer.understanding.understand import understand
 
     composer = Composer()
     composer.compose(understand(prompt, {**options, "seed": 0}, composer.catalog), Path(tempfile.mkdtemp()))
@@ -37,7 +37,7 @@ def cold_start_s(runs: int = 3) -> float:
     for seed in range(runs):
         with tempfile.TemporaryDirectory() as tmp:
             started = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "bot.cli", "compose", "happy birthday", "--seed", str(seed),
+            subprocess.run([sys.executable, "-m", "cli", "compose", "happy birthday", "--seed", str(seed),
                             "-o", tmp], check=True, capture_output=True)
             times.append(time.perf_counter() - started)
     return statistics.median(times)

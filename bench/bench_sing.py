@@ -24,14 +24,14 @@ def _timed(samples: dict[str, list[float]], name: str, fn, *args):
 
 
 def measure(voice: str, length_s: float = 30.0) -> dict[str, float]:
-    from composer.mix import mix
+    from composer.audio.mix import mix
     from composer.pipeline import Composer, mix_settings
-    from composer.render import render_buses
+    from composer.audio.render import render_buses
     from composer.sing.mixdown import mix_song
     from composer.sing.singers import singer_for
     from composer.sing.vocalist import get_vocalist
     from composer.sing.vocoder import analyse, layout, sing_events
-    from composer.understand import understand
+    from composer.understanding.understand import understand
 
     composer = Composer()
     vocalist = get_vocalist()
@@ -65,7 +65,7 @@ def measure(voice: str, length_s: float = 30.0) -> dict[str, float]:
                    score.duration_s + 1)
             band = replace(score, tracks=[t for t in score.tracks if t.name != "vocals"])
             buses = render_buses(band, separate_lead=settings.lead_needs_own_bus)
-            from composer.mix import mix_buses
+            from composer.audio.mix import mix_buses
 
             accompaniment = mix_buses(buses, settings, score.duration_s)
             vocal = vocalist.sing(line, score, voice)

@@ -12,7 +12,7 @@ RUNS = 3
 
 def main() -> None:
     from composer.pipeline import Composer
-    from composer.understand import understand
+    from composer.understanding.understand import understand
 
     composer = Composer()
     warm = understand("warm up", {"theme": "happy", "seed": 0, "engine": "rules"}, composer.catalog)

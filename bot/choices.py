@@ -6,7 +6,7 @@ from discord import app_commands
 
 from composer.catalog import Catalog, default_catalog
 from composer.request import FORMATS, METERS
-from composer.theory import Key
+from composer.music.theory import Key
 
 MAX_CHOICES = 25
 

@@ -17,8 +17,8 @@ from bot.queue import JobQueue
 from bot.tasks import spawn
 from bot.worker import ComposerWorker
 from composer.pipeline import Composer
-from composer.render import get_synth
-from composer.understand import understand
+from composer.audio.render import get_synth
+from composer.understanding.understand import understand
 from storage import ArtifactStore, Database, database_path, open_database
 
 log = logging.getLogger(__name__)

@@ -14,11 +14,11 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from composer.catalog import Catalog
-from composer.describe import describe
-from composer.midi import midi_bytes
+from composer.formats.description import describe
+from composer.formats.midi import midi_bytes
 from composer.pipeline import Composition
 from composer.request import CompositionRequest, parse_int, parse_key, validate
-from composer.understand import understand
+from composer.understanding.understand import understand
 
 REMIX_OPTIONS = ("tempo", "pitch", "key", "voice", "theme")
 

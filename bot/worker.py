@@ -20,15 +20,15 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
-from bot.fit import fit_audio
+from composer.audio.upload_fit import fit_audio
 from bot.remix import Remix, remix_of, retime
-from composer.abc import melody_abc
-from composer.encode import AUDIO_FORMATS
+from composer.formats.abc_notation import melody_abc
+from composer.audio.encode import AUDIO_FORMATS
 from composer.errors import MuseError
 from composer.pipeline import Composer, Composition
 from composer.rearrange import rearrange
 from composer.request import CompositionRequest
-from composer.score_json import score_from_json, score_to_json
+from composer.formats.score_json import score_from_json, score_to_json
 from storage import ArtifactStore, StorageError, StoredFile
 from storage import Composition as Record
 

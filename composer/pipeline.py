@@ -19,17 +19,17 @@ from typing import Any
 
 from composer.arrange import arrange
 from composer.catalog import Catalog, default_catalog
-from composer.describe import describe, text_file
-from composer.encode import write_audio
+from composer.formats.description import describe, text_file
+from composer.audio.encode import write_audio
 from composer.errors import InvalidRequest
 from composer.melody import MelodyEngine, get_engine
-from composer.midi import midi_bytes
-from composer.mix import MixSettings, mix, mix_with_stems
-from composer.picture import draw_piano_roll
+from composer.formats.midi import midi_bytes
+from composer.audio.mix import MixSettings, mix, mix_with_stems
+from composer.formats.piano_roll import draw_piano_roll
 from composer.plan import Plan, make_plan
-from composer.render import render_buses
+from composer.audio.render import render_buses
 from composer.request import SEED_RANGE, CompositionRequest
-from composer.score import Score
+from composer.music.score import Score
 from composer.sing import prepare as prepare_vocals
 from composer.sing import with_syllable_plan
 

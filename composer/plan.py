@@ -12,8 +12,8 @@ from typing import Any
 
 from composer.catalog import Theme, Voice
 from composer.request import CompositionRequest
-from composer.score import Timed
-from composer.theory import Chord, Key, Meter, roman_to_chord
+from composer.music.score import Timed
+from composer.music.theory import Chord, Key, Meter, roman_to_chord
 
 # Body sections cycle through this form; the intro and the ending frame it.
 BODY_FORM = ("verse", "chorus", "verse", "chorus", "bridge", "chorus", "verse", "chorus")

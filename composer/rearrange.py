@@ -16,13 +16,13 @@ from typing import Any
 
 from composer.arrange import _chord_changes
 from composer.catalog import Catalog
-from composer.describe import describe
+from composer.formats.description import describe
 from composer.errors import InvalidRequest, ScoreDataError
-from composer.midi import midi_bytes
+from composer.formats.midi import midi_bytes
 from composer.pipeline import Composition
 from composer.plan import Plan, bar_count, make_plan
 from composer.request import CompositionRequest
-from composer.score import Score, transpose
+from composer.music.score import Score, transpose
 from composer.sing import prepare as prepare_vocals
 from composer.sing import with_syllable_plan
 

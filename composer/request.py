@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from composer.errors import InvalidRequest
-from composer.theory import Key, Meter
+from composer.music.theory import Key, Meter
 
 TEMPO_RANGE = (30, 300)
 LENGTH_RANGE_S = (5, 300)

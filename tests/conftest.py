@@ -10,7 +10,7 @@ from composer.catalog import default_catalog
 from composer.melody import get_engine
 from composer.pipeline import Composer
 from composer.plan import make_plan
-from composer.understand import understand
+from composer.understanding.understand import understand
 
 pytest_plugins = ["tests.discord_standin.fixtures"]
 

@@ -24,7 +24,7 @@ from bot.views import COMPOSE_COG, DYNAMIC_ITEMS
 from composer.errors import MuseError
 from composer.pipeline import draw_seed
 from composer.request import CompositionRequest
-from composer.understand import understand
+from composer.understanding.understand import understand
 
 if TYPE_CHECKING:
     from bot.client import MuseBot

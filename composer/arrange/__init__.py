@@ -10,7 +10,7 @@ from composer.arrange.bass import bass_part
 from composer.arrange.drums import drum_part
 from composer.arrange.humanize import humanize, swing
 from composer.plan import Plan
-from composer.score import DRUM_CHANNEL, Note, Score, Track, remove_overlaps, transpose
+from composer.music.score import DRUM_CHANNEL, Note, Score, Track, remove_overlaps, transpose
 
 SECTION_DYNAMICS = {"intro": 0.8, "verse": 0.9, "chorus": 1.0, "bridge": 0.88, "ending": 0.95}
 GM_NAMES = {

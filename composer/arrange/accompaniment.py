@@ -6,8 +6,8 @@ from typing import Callable
 
 from composer.arrange.voicing import voice_chord
 from composer.plan import Plan
-from composer.score import Note
-from composer.theory import Chord
+from composer.music.score import Note
+from composer.music.theory import Chord
 
 Pattern = Callable[[Chord, list[int], float, float, float], list[tuple[float, float, list[int], float]]]
 # A pattern returns (offset in slot, duration, pitches, velocity scale) events.

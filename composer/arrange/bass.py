@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from composer.plan import Plan
-from composer.score import Note
-from composer.theory import SCALES
+from composer.music.score import Note
+from composer.music.theory import SCALES
 
 
 def _bass_pitch(pc: int, octave: int) -> int:

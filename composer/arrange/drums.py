@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 from composer.plan import Plan
-from composer.score import Note
+from composer.music.score import Note
 
 GM_DRUMS = {
     "kick": 36, "snare": 38, "hat": 42, "openhat": 46, "pedalhat": 44, "ride": 51, "crash": 49,

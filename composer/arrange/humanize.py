@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from dataclasses import replace
 
-from composer.score import Note
+from composer.music.score import Note
 
 
 def swing(notes: list[Note], amount: float) -> list[Note]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from composer.theory import Chord
+from composer.music.theory import Chord
 
 
 def voice_chord(chord: Chord, center: int, previous: list[int] | None, size: int = 3) -> list[int]:

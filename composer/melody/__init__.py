@@ -8,7 +8,7 @@ from typing import Protocol
 
 from composer.errors import InvalidRequest
 from composer.plan import Plan
-from composer.score import Note
+from composer.music.score import Note
 
 
 @dataclass(frozen=True)

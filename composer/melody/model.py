@@ -23,7 +23,7 @@ from composer.model.paths import CHECKPOINT_DIR
 from composer.model.sample import BarSpec, MelodySpec, generate
 from composer.model.tokenizer import PITCH_HIGH, PITCH_LOW, TICKS_PER_QUARTER, Tokenizer, density_bin
 from composer.plan import Plan, Section
-from composer.score import Note
+from composer.music.score import Note
 
 DEFAULT_CHECKPOINT = CHECKPOINT_DIR / "melody"
 CENTRE_PITCH = 67  # the tonic-relative register the model was trained around

@@ -10,7 +10,7 @@ import math
 import random
 
 from composer.plan import SungPhrase
-from composer.theory import Meter
+from composer.music.theory import Meter
 
 # Cost of a syllable's onset by its stress (row) and the beat strength there (column: off the
 # pulse, other pulse, the bar's middle pulse, downbeat).

@@ -11,8 +11,8 @@ import random
 from composer.melody import EngineInfo
 from composer.melody.rhythm import phrase_capacity, sung_rhythm
 from composer.plan import Plan, Section, SungPhrase
-from composer.score import Note
-from composer.theory import SCALES
+from composer.music.score import Note
+from composer.music.theory import SCALES
 
 # Rhythm cells per pulse length (quarters): (durations, weight at low density, weight at high density)
 _CELLS = {

@@ -12,7 +12,7 @@ the MIDI carries the words:
 from __future__ import annotations
 
 from composer.plan import Plan
-from composer.score import Score
+from composer.music.score import Score
 from composer.sing.lyrics import Lyrics, words_from_text
 from composer.sing.phrasing import lyric_syllables, lyrics_text, with_syllable_plan
 from composer.sing.setting import SungLine, SungSyllable, set_planned, set_text

@@ -12,9 +12,9 @@ import numpy as np
 from pedalboard import Compressor, HighpassFilter, Pedalboard, Reverb
 from scipy.ndimage import maximum_filter1d, uniform_filter1d
 
-from composer.mix import MixSettings, mix_buses, normalise_with_stems
-from composer.render import SAMPLE_RATE, render_buses
-from composer.score import Score
+from composer.audio.mix import MixSettings, mix_buses, normalise_with_stems
+from composer.audio.render import SAMPLE_RATE, render_buses
+from composer.music.score import Score
 from composer.sing.setting import SungLine
 from composer.sing.vocalist import Vocal, get_vocalist
 

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 
 from composer.melody.rhythm import beat_strength
 from composer.plan import SyllablePlan
-from composer.score import Note
+from composer.music.score import Note
 from composer.sing.syllables import Syllable
-from composer.theory import Meter
+from composer.music.theory import Meter
 
 PHRASE_GAP_QUARTERS = 0.45  # a rest this long starts a new phrase
 EARLY_QUARTERS = 0.1  # a note this much before a planned phrase (humanised timing) still belongs to it

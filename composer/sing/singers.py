@@ -10,7 +10,7 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass, replace
 
-from composer.score import Note
+from composer.music.score import Note
 
 
 @dataclass(frozen=True)

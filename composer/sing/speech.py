@@ -21,7 +21,7 @@ import numpy as np
 
 from composer.errors import RenderError
 from composer.sing.syllables import Syllable
-from composer.shared import ProcessSingleton
+from composer.singleton import ProcessSingleton
 
 MAX_WORDS_PER_UTTERANCE = 24  # long lyrics are spoken in chunks (VITS cost grows with length)
 STRESS_MARK = {2: "ˈ", 1: "ˌ"}

@@ -12,13 +12,13 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.signal import resample_poly
 
-from composer.render import SAMPLE_RATE
-from composer.score import Score
+from composer.audio.render import SAMPLE_RATE
+from composer.music.score import Score
 from composer.sing.setting import SungLine
 from composer.sing.singers import singer_for
 from composer.sing.speech import Speaker, get_speaker
 from composer.sing.vocoder import Event, analyse, layout, sing_events
-from composer.shared import ProcessSingleton
+from composer.singleton import ProcessSingleton
 
 TARGET_RMS = 0.1  # while singing; the mix sets the final level
 

@@ -35,7 +35,7 @@ def test_bad_settings_name_the_variable(tmp_path: Path, env: dict, words: str) -
 
 def test_muse_bot_without_a_token_prints_one_error_line(tmp_path: Path) -> None:
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
-    result = subprocess.run([sys.executable, "-m", "bot.cli", "bot"], cwd=tmp_path, env=env,
+    result = subprocess.run([sys.executable, "-m", "cli", "bot"], cwd=tmp_path, env=env,
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [

@@ -38,7 +38,7 @@ async def test_the_discord_client_refuses_out_of_range_options_before_muse_sees_
 
 async def test_everyone_and_role_mentions_in_a_prompt_never_ping(standin: StandIn, bot) -> None:
     alice = standin.user("alice")
-    # kept under 60 characters: longer MIDI titles get a "…" that composer/midi.py cannot encode yet
+    # kept under 60 characters: longer MIDI titles get a "…" that composer/formats/midi.py cannot encode yet
     prompt = f"@everyone @here <@&{standin.guild.id}> march"
     ix = await standin.slash("compose", prompt=prompt, length=6, user="bob")
     done = await ix.wait_for(has_midi, timeout=30)

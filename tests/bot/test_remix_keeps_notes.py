@@ -14,8 +14,8 @@ from bot.config import BotConfig
 from composer.melody import get_engine
 from composer.pipeline import Composer
 from composer.request import CompositionRequest
-from composer.score_json import score_from_json
-from composer.theory import Key
+from composer.formats.score_json import score_from_json
+from composer.music.theory import Key
 from tests.bot.conftest import fields, has_midi, muse, piece_files, start_worker
 from tests.composer.test_rearrange import BatchNudged
 from tests.discord_standin import StandIn

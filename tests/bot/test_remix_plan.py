@@ -8,7 +8,7 @@ import pytest
 
 from bot.remix import remix_of
 from composer.errors import InvalidRequest
-from composer.understand import understand
+from composer.understanding.understand import understand
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-MUSE = [sys.executable, "-m", "bot.cli"]
+MUSE = [sys.executable, "-m", "cli"]
 ROOT = Path(__file__).resolve().parents[2]
 
 

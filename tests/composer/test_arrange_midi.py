@@ -6,10 +6,10 @@ import mido
 import pretty_midi
 import pytest
 
-from composer.analysis import ends_on_tonic, load_midi, same_pitch_overlaps
+from evaluation.analysis import ends_on_tonic, load_midi, same_pitch_overlaps
 from composer.arrange import arrange
-from composer.midi import midi_bytes
-from composer.theory import Key
+from composer.formats.midi import midi_bytes
+from composer.music.theory import Key
 
 
 def _score(make_plan_for, rules_engine, prompt="happy birthday", **options):

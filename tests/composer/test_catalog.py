@@ -8,7 +8,7 @@ import pytest
 
 from composer.catalog import DATA_DIR, Catalog, load_theme_file, load_voice_file
 from composer.errors import SchemaError
-from composer.schema import validate_theme
+from composer.catalog.schema import validate_theme
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "themes"
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from composer.theory import Key
-from composer.understand import understand
+from composer.music.theory import Key
+from composer.understanding.understand import understand
 
 PROMPTS = Path(__file__).resolve().parents[1] / "fixtures" / "eval" / "prompts_public.jsonl"
 AIMS = {"theme": 0.90, "voice": 0.95, "key": 1.0, "tempo": 1.0, "meter": 1.0, "length_s": 1.0}

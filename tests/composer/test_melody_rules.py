@@ -1,6 +1,6 @@
 import pytest
 
-from composer.theory import SCALES
+from composer.music.theory import SCALES
 
 
 @pytest.mark.parametrize("prompt,options", [

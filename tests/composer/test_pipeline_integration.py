@@ -9,9 +9,9 @@ import pretty_midi
 import pytest
 from PIL import Image
 
-from composer.analysis import load_midi
-from composer.encode import read_audio
-from composer.theory import Key
+from evaluation.analysis import load_midi
+from composer.audio.encode import read_audio
+from composer.music.theory import Key
 
 
 @pytest.mark.parametrize("prompt,options", [
@@ -66,7 +66,7 @@ def test_variations_get_consecutive_seeds_and_distinct_music(composer, make_requ
 
 
 def test_no_seed_draws_one_and_reports_it(composer, catalog, tmp_path):
-    from composer.understand import understand
+    from composer.understanding.understand import understand
 
     request = understand("happy", {"length": 6, "format": "midi", "engine": "rules"}, catalog)
     assert request.seed is None

@@ -11,8 +11,8 @@ from composer.errors import InvalidRequest, ScoreDataError
 from composer.melody import EngineInfo, get_engine
 from composer.pipeline import Composer
 from composer.rearrange import keeps_notes, plan_of, rearrange
-from composer.score import Score
-from composer.score_json import score_from_json, score_to_json
+from composer.music.score import Score
+from composer.formats.score_json import score_from_json, score_to_json
 from composer.sing.singers import singer_for
 
 

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from composer.loudness import integrated_lufs
-from composer.mix import TARGET_LUFS
-from composer.render import SAMPLE_RATE
+from composer.audio.loudness import integrated_lufs
+from composer.audio.mix import TARGET_LUFS
+from composer.audio.render import SAMPLE_RATE
 
 
 def test_sine_loudness_matches_the_bs1770_reference():

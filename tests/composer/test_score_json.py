@@ -7,8 +7,8 @@ import json
 import pytest
 
 from composer.errors import MuseError, ScoreDataError
-from composer.score import Note, Score, Track
-from composer.score_json import SCORE_JSON_VERSION, score_from_json, score_to_json
+from composer.music.score import Note, Score, Track
+from composer.formats.score_json import SCORE_JSON_VERSION, score_from_json, score_to_json
 
 
 def _full_score() -> Score:

@@ -4,8 +4,8 @@ to the master (sung pieces are covered in tests/composer/sing/test_sing_audio.py
 import numpy as np
 import pytest
 
-from composer.encode import read_audio
-from composer.understand import understand
+from composer.audio.encode import read_audio
+from composer.understanding.understand import understand
 
 
 @pytest.mark.parametrize("voice", ["piano", "metal"])

@@ -6,13 +6,13 @@ import random
 import numpy as np
 import pytest
 
-from composer.analysis import chord_tone_ratio, ends_on_tonic, load_midi, same_pitch_overlaps, scale_consistency
+from evaluation.analysis import chord_tone_ratio, ends_on_tonic, load_midi, same_pitch_overlaps, scale_consistency
 from composer.arrange import arrange
-from composer.evaluation.themes import compose_theme_pieces, feature_matrix, loo_nearest_centroid
-from composer.evaluation.voices import voice_centroids
-from composer.midi import midi_bytes
+from evaluation.themes import compose_theme_pieces, feature_matrix, loo_nearest_centroid
+from evaluation.voices import voice_centroids
+from composer.formats.midi import midi_bytes
 from composer.plan import make_plan
-from composer.understand import understand
+from composer.understanding.understand import understand
 
 THEMES = ["birthday", "happy", "sad", "romantic", "epic", "chill", "relax", "dance", "rock", "horror",
           "adventure", "lullaby", "holiday", "nature", "space", "retro", "jazz", "march"]

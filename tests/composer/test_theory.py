@@ -1,6 +1,6 @@
 import pytest
 
-from composer.theory import Key, Meter, roman_to_chord
+from composer.music.theory import Key, Meter, roman_to_chord
 
 
 @pytest.mark.parametrize("text,name", [

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from composer import semantic
+from composer.understanding import semantic
 from composer.errors import InvalidRequest, UnknownName
-from composer.understand import interpret, understand
+from composer.understanding.understand import interpret, understand
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
@@ -239,14 +239,14 @@ def test_a_missing_model_folder_is_reported_not_raised(catalog, monkeypatch, tmp
 
 
 def test_shipped_phrase_vectors_cover_every_builtin_theme(catalog):
-    """Edited theme examples? Run `python -m composer.semantic` to refresh composer/embeddings/."""
+    """Edited theme examples? Run `python -m composer.understanding.semantic` to refresh composer/understanding/embeddings/."""
     import numpy as np
 
     folder = semantic.model_folder()
     cache = semantic.load_phrase_cache(folder)
     phrases = [p for t in catalog.themes.values() for p in (t.description, *t.spec["examples"])]
     missing = [p for p in phrases if p not in cache]
-    assert not missing, f"run `python -m composer.semantic`; missing: {missing[:3]}"
+    assert not missing, f"run `python -m composer.understanding.semantic`; missing: {missing[:3]}"
     fresh = semantic.get_semantics().encoder.encode(phrases[:5])
     assert np.all((fresh * np.stack([cache[p] for p in phrases[:5]])).sum(1) > 0.999)
 

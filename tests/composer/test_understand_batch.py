@@ -3,9 +3,9 @@
 import io
 import json
 
-from bot.cli import parse_cmd
-from composer import semantic
-from composer.understand import theme_text
+from cli import parse_cmd
+from composer.understanding import semantic
+from composer.understanding.understand import theme_text
 
 
 def run(lines: list[str]) -> list[dict]:

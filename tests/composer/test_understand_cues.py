@@ -2,8 +2,8 @@
 
 import pytest
 
-from composer import cues
-from composer.theory import Key
+from composer.understanding import cues
+from composer.music.theory import Key
 
 
 @pytest.mark.parametrize("text, bpm", [

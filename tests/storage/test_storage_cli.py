@@ -11,7 +11,7 @@ from pathlib import Path
 import aiosqlite
 import pytest
 
-from bot.cli import main
+from cli import main
 from storage import ArtifactStore, latest_version
 from storage.migrations import apply_migrations
 

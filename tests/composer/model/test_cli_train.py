@@ -7,14 +7,14 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from composer.model.corpus import Work
+from training.corpus import Work
 
 ROOT = Path(__file__).resolve().parents[3]
 
 
 def muse(*args: str, data_dir: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "MUSE_DATA_DIR": str(data_dir)}
-    return subprocess.run([sys.executable, "-m", "bot.cli", *args], capture_output=True, text=True, env=env,
+    return subprocess.run([sys.executable, "-m", "cli", *args], capture_output=True, text=True, env=env,
                           timeout=300)
 
 

@@ -1,8 +1,8 @@
 from pathlib import Path
 
 from composer.model.chords import fit_diatonic
-from composer.model.corpus import Work, _abc_tunes, extract, load_works, prepare, split_of
-from composer.model.dataset import build, load_pieces, load_split, to_tune
+from training.corpus import Work, _abc_tunes, extract, load_works, prepare, split_of
+from training.dataset import build, load_pieces, load_split, to_tune
 from composer.model.tokenizer import Tokenizer
 
 ABC = """%%header comment
@@ -69,7 +69,7 @@ def test_monophonic_half_bars_get_diatonic_triads():
 
 
 def test_prepare_is_resumable_and_feeds_the_dataset(tmp_path, monkeypatch):
-    import composer.model.corpus as corpus
+    import training.corpus as corpus
 
     source = tmp_path / "src" / "oneills1850"
     source.mkdir(parents=True)
@@ -105,7 +105,7 @@ def test_work_records_round_trip(tmp_path):
 def test_evaluation_helpers_measure_what_they_claim():
     import numpy as np
 
-    from composer.model.evaluate import CopyIndex, mgeval_overlap, overlap
+    from evaluation.model import CopyIndex, mgeval_overlap, overlap
 
     assert overlap(np.array([0.5, 0.5]), np.array([0.5, 0.5])) == 1.0
     assert overlap(np.array([1.0, 0.0]), np.array([0.0, 1.0])) == 0.0

@@ -58,8 +58,8 @@ def test_every_theme_arranges_with_model_melodies(composer, catalog):
     """One batch across all themes through plan → model → arrangement → MIDI, read back."""
     from dataclasses import replace
 
-    from composer.analysis import chord_tone_ratio, ends_on_tonic, load_midi, same_pitch_overlaps, scale_consistency
-    from composer.understand import understand
+    from evaluation.analysis import chord_tone_ratio, ends_on_tonic, load_midi, same_pitch_overlaps, scale_consistency
+    from composer.understanding.understand import understand
 
     requests = [replace(understand(f"a {theme} piece", {"theme": theme, "voice": "piano", "seed": 3, "length": 10},
                                    catalog), engine="model") for theme in sorted(catalog.themes)]

@@ -4,11 +4,11 @@ import random
 
 import pytest
 
-from composer.model.dataset import build
+from training.dataset import build
 from composer.model.model import ModelConfig, build as build_model, load_checkpoint, save_checkpoint
 from composer.model.sample import BarSpec, MelodySpec, generate
 from composer.model.tokenizer import Tokenizer, Tune
-from composer.model.train import TrainConfig, train
+from training.train import TrainConfig, train
 
 TINY = dict(n_embd=32, n_layer=1, n_head=2, n_positions=256)
 
@@ -24,7 +24,7 @@ def token_dir(tmp_path_factory, tok):
     import json
     from dataclasses import asdict
 
-    from composer.model.corpus import Work
+    from training.corpus import Work
 
     corpus = tmp_path_factory.mktemp("corpus")
     rng = random.Random(0)

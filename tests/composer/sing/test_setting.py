@@ -1,10 +1,10 @@
 """Text-setting: syllables onto melody notes — one per note, melismas when notes outnumber
 syllables, repeats to fill the piece, a clean stop when the tune ends, stress on strong beats."""
 
-from composer.score import Note
+from composer.music.score import Note
 from composer.sing.setting import beat_strength, set_text, split_phrases
 from composer.sing.syllables import syllabify
-from composer.theory import Meter
+from composer.music.theory import Meter
 
 FOUR = Meter(4, 4)
 

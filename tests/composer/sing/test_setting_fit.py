@@ -12,8 +12,8 @@ import pytest
 from composer.melody import get_engine
 from composer.melody.model import checkpoint_exists
 from composer.plan import make_plan
-from composer.sing.evaluate import PROMPTS
-from composer.sing.fit import Fit, compose_sung, measure_composition
+from evaluation.singing import PROMPTS
+from evaluation.text_setting import Fit, compose_sung, measure_composition
 
 ENGINES = ["rules", pytest.param("model", marks=pytest.mark.skipif(not checkpoint_exists(),
                                                                     reason="no trained checkpoint"))]
@@ -71,7 +71,7 @@ def test_sung_melodies_keep_key_register_bars_and_seed(make_plan_for, engine):
 
 
 def test_same_seed_same_sung_midi(composer):
-    from composer.understand import understand
+    from composer.understanding.understand import understand
 
     request = understand("happy birthday dear friend", {"voice": "female", "seed": 5, "length": 15},
                          composer.catalog)
@@ -104,7 +104,7 @@ def _digest(melody) -> str:
 @pytest.mark.parametrize("engine", ENGINES)
 def test_instrumental_voices_are_unchanged(catalog, engine):
     from composer.sing.phrasing import with_syllable_plan
-    from composer.understand import understand
+    from composer.understanding.understand import understand
 
     plans = []
     for prompt, voice, options in INSTRUMENTAL:

@@ -13,8 +13,8 @@ import mido
 import numpy as np
 import pytest
 
-from composer.encode import read_audio
-from composer.sing.evaluate import ONSET_TOLERANCE_S, score_vocal, spectral_centroid
+from composer.audio.encode import read_audio
+from evaluation.singing import ONSET_TOLERANCE_S, score_vocal, spectral_centroid
 from composer.sing.singers import SINGERS
 from composer.sing.vocoder import layout, midi_hz
 
@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[3]
 @pytest.fixture(scope="module")
 def sung(composer, catalog, tmp_path_factory):
     """One short piece per singing voice, composed through the whole pipeline with --stems."""
-    from composer.understand import understand
+    from composer.understanding.understand import understand
 
     out = {}
     for voice in ("male", "female"):
@@ -92,7 +92,7 @@ def test_the_voice_sings_in_tune_on_time_and_every_syllable(scores, voice):
     # draws of the voice's noise, the same piece gave 0.83-0.97: that is how far the figure moves
     # when nothing is wrong but the draw changes (other words, another noise layout), so the bar
     # sits under it, at 0.80. A real pitch fault (wrong octave, missed notes) falls far lower.
-    # The 20-prompt figures (harvest) come from `python -m composer.sing.evaluate`.
+    # The 20-prompt figures (harvest) come from `python -m evaluation.singing`.
     assert score.pitch_accuracy("dio") >= 0.80, score
     assert score.syllables_heard == score.syllables_expected
     assert score.in_order
@@ -147,7 +147,7 @@ def test_the_same_request_sings_the_same_vocal(composer, catalog):
     the same vocal, byte for byte. (The vocals stem is also levelled against the band, which is
     rendered separately, so the singer's own output is compared.)"""
     from composer.sing.vocalist import get_vocalist
-    from composer.understand import understand
+    from composer.understanding.understand import understand
 
     request = understand("happy birthday dear friend", {"voice": "male", "seed": 11, "length": 6}, catalog)
     takes = []

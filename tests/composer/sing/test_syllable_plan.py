@@ -7,11 +7,11 @@ import pytest
 
 from composer.melody.rhythm import beat_strength, phrase_capacity, sung_rhythm
 from composer.plan import SungPhrase, SyllablePlan
-from composer.score import Note
+from composer.music.score import Note
 from composer.sing.phrasing import lyric_syllables, with_syllable_plan
 from composer.sing.setting import set_planned
 from composer.sing.syllables import syllabify
-from composer.theory import Meter
+from composer.music.theory import Meter
 
 FOUR, THREE, SIX_EIGHT = Meter(4, 4), Meter(3, 4), Meter(6, 8)
 

@@ -1,0 +1,1 @@
+"""Audio: FluidSynth rendering, effects and mixing, loudness, encoding, fitting a size limit."""

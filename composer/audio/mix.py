@@ -1,0 +1,127 @@
+"""Buses → one master: per-bus effects (voice colour), reverb from the theme, loudness to -14 LUFS,
+peaks held under -1 dBFS."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from pedalboard import Chorus, Compressor, Delay, Distortion, Gain, HighpassFilter, Pedalboard, Reverb
+from scipy.ndimage import minimum_filter1d, uniform_filter1d
+
+from composer.audio.loudness import integrated_lufs
+from composer.audio.render import SAMPLE_RATE
+
+TARGET_LUFS = -14.0
+PEAK_CEILING_DB = -1.0
+FADE_OUT_S = 0.4
+
+
+@dataclass(frozen=True)
+class MixSettings:
+    lead_effects: dict[str, Any]
+    reverb: float
+    tempo: int
+
+    @property
+    def lead_needs_own_bus(self) -> bool:
+        return any(self.lead_effects.get(k, 0) > 0 for k in ("distortion_db", "chorus", "delay"))
+
+
+def lead_chain(settings: MixSettings) -> Pedalboard:
+    fx = settings.lead_effects
+    chain = []
+    if fx.get("distortion_db", 0) > 0:
+        chain += [HighpassFilter(cutoff_frequency_hz=90), Distortion(drive_db=fx["distortion_db"]),
+                  Gain(gain_db=-fx["distortion_db"] * 0.5)]
+    if fx.get("chorus", 0) > 0:
+        chain.append(Chorus(rate_hz=0.8, depth=0.25 * fx["chorus"], mix=0.5 * fx["chorus"]))
+    if fx.get("delay", 0) > 0:
+        chain.append(Delay(delay_seconds=0.75 * 60 / settings.tempo, feedback=0.3, mix=0.35 * fx["delay"]))
+    return Pedalboard(chain)
+
+
+def mix(buses: dict[str, np.ndarray], settings: MixSettings, duration_s: float,
+        gains_db: dict[str, float] | None = None) -> np.ndarray:
+    """Sum the buses (float32 stereo), colour, reverberate, normalise; returns (frames, 2) float32."""
+    return normalise(mix_buses(buses, settings, duration_s, gains_db))
+
+
+def mix_buses(buses: dict[str, np.ndarray], settings: MixSettings, duration_s: float,
+              gains_db: dict[str, float] | None = None) -> np.ndarray:
+    """`mix` before loudness normalisation (a sung piece adds its vocal first)."""
+    gains_db = gains_db or {}
+    length = max(len(b) for b in buses.values())
+    master = np.zeros((length, 2), dtype=np.float32)
+    for name, audio in buses.items():
+        if name == "lead" and settings.lead_needs_own_bus:
+            audio = lead_chain(settings)(audio.T.copy(), SAMPLE_RATE).T
+        gain = 10 ** (gains_db.get(name, 0.0) / 20)
+        master[: len(audio)] += audio[:length] * gain
+    room = max(0.05, min(1.0, settings.reverb))
+    master_chain = Pedalboard([
+        Reverb(room_size=0.3 + 0.6 * room, damping=0.5, wet_level=0.08 + 0.25 * room, dry_level=0.9, width=1.0),
+        Compressor(threshold_db=-18, ratio=2.5, attack_ms=10, release_ms=150),
+    ])
+    master = master_chain(master.T.copy(), SAMPLE_RATE).T
+    end = min(len(master), int((duration_s + 1.0) * SAMPLE_RATE))
+    master = master[:end]
+    fade = min(len(master), int(FADE_OUT_S * SAMPLE_RATE))
+    if fade:
+        master[-fade:] *= np.linspace(1.0, 0.0, fade, dtype=np.float32)[:, None]
+    return master
+
+
+def mix_with_stems(buses: dict[str, np.ndarray], settings: MixSettings,
+                   duration_s: float) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The master plus two stems for `--stems` on an instrumental piece: "vocals" is the lead bus
+    (the melody instrument, which sings the tune) and "accompaniment" the rest. Each stem has its
+    own reverb and compression and carries the master's gain, so the two add up to the master up
+    to the compressor working on their sum."""
+    raw = mix_buses(buses, settings, duration_s)
+    parts = {"vocals": {k: v for k, v in buses.items() if k == "lead"},
+             "accompaniment": {k: v for k, v in buses.items() if k != "lead"}}
+    stems = {name: _fit_length(mix_buses(part, settings, duration_s), len(raw)) if part else np.zeros_like(raw)
+             for name, part in parts.items()}
+    return normalise_with_stems(raw, stems)
+
+
+def normalise_with_stems(raw: np.ndarray, stems: dict[str, np.ndarray]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """`normalise` the master, and give each stem the same gain (peaks limited alike), so the
+    stems still add up to the master."""
+    master = normalise(raw)
+    gain = np.float32(np.sum(master * raw) / max(1e-12, float(np.sum(raw * raw))))  # what normalise applied
+    ceiling = 10 ** (PEAK_CEILING_DB / 20) * 0.98
+    return master, {name: limit(audio * gain, ceiling).astype(np.float32) for name, audio in stems.items()}
+
+
+def _fit_length(audio: np.ndarray, frames: int) -> np.ndarray:
+    if len(audio) >= frames:
+        return audio[:frames]
+    return np.concatenate([audio, np.zeros((frames - len(audio), audio.shape[1]), dtype=audio.dtype)])
+
+
+def limit(audio: np.ndarray, ceiling: float, lookahead_s: float = 0.003) -> np.ndarray:
+    """Brick-wall peak limiter: a gain curve that is never above what each sample needs,
+    smoothed over a few milliseconds so it does not click."""
+    peaks = np.max(np.abs(audio), axis=1)
+    needed = np.minimum(1.0, ceiling / np.maximum(peaks, 1e-9))
+    if needed.min() >= 1.0:
+        return audio
+    window = max(1, int(lookahead_s * SAMPLE_RATE))
+    gain = minimum_filter1d(needed, size=2 * window + 1, mode="nearest")
+    gain = uniform_filter1d(gain, size=window, mode="nearest")
+    return audio * np.minimum(gain, needed)[:, None]
+
+
+def normalise(audio: np.ndarray) -> np.ndarray:
+    """Gain to -14 LUFS, then limit peaks under -1 dBFS; twice, since limiting lowers loudness a little."""
+    ceiling = 10 ** (PEAK_CEILING_DB / 20) * 0.98
+    audio = audio.astype(np.float32)
+    for _ in range(2):
+        loudness = integrated_lufs(audio, SAMPLE_RATE)
+        if not np.isfinite(loudness):
+            return audio
+        audio = limit(audio * np.float32(10 ** ((TARGET_LUFS - loudness) / 20)), ceiling)
+    return audio.astype(np.float32)

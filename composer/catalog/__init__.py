@@ -1,0 +1,101 @@
+"""Themes and voices, loaded from the JSON data files shipped with the package (and custom specs)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterable
+
+from composer.errors import SchemaError, UnknownName
+from composer.catalog.schema import validate_theme, validate_voice
+
+DATA_DIR = Path(__file__).parent / "data"
+
+
+@dataclass(frozen=True)
+class _Spec:
+    """A validated spec; `spec` is the plain dict, the same shape a member uploads or exports."""
+
+    spec: dict[str, Any]
+
+    @property
+    def name(self) -> str:
+        return self.spec["name"]
+
+    @property
+    def description(self) -> str:
+        return self.spec["description"]
+
+    def __hash__(self) -> int:
+        return hash(self.name)
+
+
+@dataclass(frozen=True)
+class Theme(_Spec):
+    builtin: bool = True
+
+
+@dataclass(frozen=True)
+class Voice(_Spec):
+    @property
+    def sings(self) -> bool:
+        return self.spec["sings"]
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise SchemaError(f"{path.name}: not valid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}") from exc
+
+
+def load_theme_file(path: Path) -> Theme:
+    spec = validate_theme(_read_json(path), source=path.name)
+    if spec["name"] != path.stem:
+        raise SchemaError(f"{path.name}: field 'name' must match the file name, got {spec['name']!r}")
+    return Theme(spec)
+
+
+def load_voice_file(path: Path) -> Voice:
+    spec = validate_voice(_read_json(path), source=path.name)
+    if spec["name"] != path.stem:
+        raise SchemaError(f"{path.name}: field 'name' must match the file name, got {spec['name']!r}")
+    return Voice(spec)
+
+
+class Catalog:
+    """Every theme and voice Muse knows; custom themes are added per call, never globally."""
+
+    def __init__(self, themes: Iterable[Theme], voices: Iterable[Voice]):
+        self.themes = {t.name: t for t in themes}
+        self.voices = {v.name: v for v in voices}
+
+    @classmethod
+    def from_dir(cls, data_dir: Path = DATA_DIR) -> "Catalog":
+        themes = [load_theme_file(p) for p in sorted((data_dir / "themes").glob("*.json"))]
+        voices = [load_voice_file(p) for p in sorted((data_dir / "voices").glob("*.json"))]
+        return cls(themes, voices)
+
+    def theme(self, name: str) -> Theme:
+        try:
+            return self.themes[name]
+        except KeyError:
+            raise UnknownName(f"unknown theme {name!r}; themes: {', '.join(sorted(self.themes))}") from None
+
+    def voice(self, name: str) -> Voice:
+        try:
+            return self.voices[name]
+        except KeyError:
+            raise UnknownName(f"unknown voice {name!r}; voices: {', '.join(sorted(self.voices))}") from None
+
+    def with_theme(self, spec: dict[str, Any], source: str = "custom theme") -> "Catalog":
+        """A catalog that also knows one custom theme (validated), for one request."""
+        theme = Theme(validate_theme(spec, source=source), builtin=False)
+        return Catalog([*self.themes.values(), theme], self.voices.values())
+
+
+@lru_cache(maxsize=1)
+def default_catalog() -> Catalog:
+    return Catalog.from_dir()

@@ -1,1 +1,0 @@
-"""Measurements Muse reports about itself (theme distinctness, voice timbre, model quality)."""

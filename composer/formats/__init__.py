@@ -1,0 +1,1 @@
+"""A score written out: MIDI, ABC, score JSON, piano-roll picture, description."""

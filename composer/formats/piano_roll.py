@@ -1,0 +1,94 @@
+"""A piano-roll picture of the score: one colour per track, bar lines, section names, a title."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PIL import Image, ImageDraw, ImageFont
+
+from composer.music.score import Score
+
+WIDTH, HEIGHT = 1600, 720
+MARGIN_L, MARGIN_R, MARGIN_T, MARGIN_B = 70, 30, 90, 40
+DRUM_LANE = 90
+BACKGROUND = (18, 20, 30)
+GRID = (48, 52, 70)
+TEXT = (235, 236, 245)
+MUTED = (150, 155, 175)
+COLOURS = {
+    "vocals": (255, 99, 132), "lead": (255, 178, 56), "harmony": (80, 170, 255),
+    "bass": (120, 220, 140), "pad": (170, 130, 255), "drums": (200, 200, 210),
+}
+
+
+def _font(size: int) -> ImageFont.ImageFont:
+    try:
+        return ImageFont.load_default(size=size)
+    except TypeError:  # pragma: no cover - Pillow without FreeType
+        return ImageFont.load_default()
+
+
+def draw_piano_roll(score: Score, path: Path, subtitle: str = "",
+                    sections: list[tuple[str, float]] | None = None) -> Path:
+    image = Image.new("RGB", (WIDTH, HEIGHT), BACKGROUND)
+    draw = ImageDraw.Draw(image, "RGBA")
+    title_font, small = _font(30), _font(15)
+    draw.text((MARGIN_L, 18), score.title, fill=TEXT, font=title_font)
+    draw.text((MARGIN_L, 56), subtitle, fill=MUTED, font=small)
+
+    pitched = [n for t in score.tracks if not t.is_drums for n in t.notes]
+    low = min((n.pitch for n in pitched), default=48) - 2
+    high = max((n.pitch for n in pitched), default=84) + 2
+    roll_bottom = HEIGHT - MARGIN_B - DRUM_LANE - 10
+    plot_w = WIDTH - MARGIN_L - MARGIN_R
+    total = max(score.total_quarters, 1e-6)
+
+    def x(q: float) -> float:
+        return MARGIN_L + plot_w * q / total
+
+    def y(pitch: int) -> float:
+        return roll_bottom - (pitch - low) * (roll_bottom - MARGIN_T) / max(1, high - low)
+
+    for octave_c in range((low // 12 + 1) * 12, high + 1, 12):
+        draw.line([(MARGIN_L, y(octave_c)), (WIDTH - MARGIN_R, y(octave_c))], fill=(32, 35, 48))
+        draw.text((12, y(octave_c) - 8), f"C{octave_c // 12 - 1}", fill=MUTED, font=small)
+    bar_q = score.numerator * 4 / score.denominator
+    bars = int(round(total / bar_q))
+    for b in range(bars + 1):
+        colour = GRID if b % 4 else (70, 76, 100)
+        draw.line([(x(b * bar_q), MARGIN_T), (x(b * bar_q), HEIGHT - MARGIN_B)], fill=colour, width=1)
+    for name, start_q in sections or []:
+        draw.text((x(start_q) + 4, MARGIN_T - 20), name, fill=MUTED, font=small)
+
+    row_h = max(3.0, (roll_bottom - MARGIN_T) / max(1, high - low) * 0.9)
+    order = ["pad", "harmony", "bass", "lead", "vocals"]
+    for track in sorted((t for t in score.tracks if not t.is_drums),
+                        key=lambda t: order.index(t.name) if t.name in order else 0):
+        r, g, b = COLOURS.get(track.name, (220, 220, 220))
+        alpha = 255 if track.name in ("lead", "vocals") else 170
+        for n in track.notes:
+            top = y(n.pitch) - row_h / 2
+            draw.rounded_rectangle([x(n.start), top, max(x(n.start) + 2, x(n.end) - 1), top + row_h],
+                                   radius=2, fill=(r, g, b, alpha))
+    drums = score.track("drums")
+    lane_top = HEIGHT - MARGIN_B - DRUM_LANE
+    draw.text((12, lane_top + DRUM_LANE / 2 - 8), "drums", fill=MUTED, font=small)
+    if drums:
+        kinds = sorted({n.pitch for n in drums.notes})
+        lane_h = DRUM_LANE / max(1, len(kinds))
+        for n in drums.notes:
+            row = kinds.index(n.pitch)
+            top = lane_top + row * lane_h
+            draw.rectangle([x(n.start), top + 1, x(n.start) + 2, top + max(2, lane_h - 1)],
+                           fill=(*COLOURS["drums"], 90 + n.velocity))
+    legend_x = WIDTH - MARGIN_R
+    for track in reversed(score.tracks):
+        label = f"{track.name}: {track.instrument}" if track.instrument else track.name
+        width = draw.textlength(label, font=small)
+        legend_x -= width + 30
+        draw.rectangle([legend_x, 62, legend_x + 12, 74], fill=COLOURS.get(track.name, (220, 220, 220)))
+        draw.text((legend_x + 18, 58), label, fill=TEXT, font=small)
+    tmp = path.with_name(f".{path.name}.tmp")
+    image.save(tmp, format="PNG", optimize=False)
+    tmp.replace(path)
+    return path

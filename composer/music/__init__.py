@@ -1,0 +1,1 @@
+"""The music model every stage shares: keys, meters, chords, notes and scores."""

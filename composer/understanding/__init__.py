@@ -1,0 +1,1 @@
+"""Understanding: plain words and options → a validated CompositionRequest."""

@@ -1,0 +1,1 @@
+"""Measurements of what composer makes (model, singing, themes, voices); imports composer, never imported by it."""

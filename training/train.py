@@ -1,0 +1,192 @@
+"""Train the melody model: random token windows, AdamW with a cosine schedule, bf16 autocast on CPU,
+periodic resumable checkpoints (`last.pt`), the best validation checkpoint exported as safetensors."""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from training.dataset import load_split
+from composer.model.model import ModelConfig, build, save_checkpoint
+from composer.model.tokenizer import Tokenizer
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TrainConfig:
+    batch_size: int = 16  # windows per step
+    learning_rate: float = 1e-3  # peak, after warm-up
+    min_learning_rate: float = 1e-4  # floor of the cosine decay
+    warmup_steps: int = 100
+    max_steps: int = 4000  # the schedule's length; training may stop earlier (max_minutes)
+    weight_decay: float = 0.05
+    eval_every: int = 100  # steps between validation passes
+    checkpoint_every_s: float = 180.0  # seconds between resumable checkpoints
+    max_minutes: float = 60.0  # wall-clock budget for this run
+    threads: int = 1  # torch CPU threads (the machine is shared)
+    bf16: bool | None = None  # autocast; None = only where bf16 is native (see bf16_is_fast)
+    seed: int = 0
+
+
+def _lr(step: int, cfg: TrainConfig) -> float:
+    if step < cfg.warmup_steps:
+        return cfg.learning_rate * (step + 1) / cfg.warmup_steps
+    progress = min(1.0, (step - cfg.warmup_steps) / max(1, cfg.max_steps - cfg.warmup_steps))
+    return cfg.min_learning_rate + 0.5 * (cfg.learning_rate - cfg.min_learning_rate) * (1 + math.cos(math.pi * progress))
+
+
+def _batch(windows: list[np.ndarray], order: np.ndarray, rng: np.random.Generator, size: int, block: int,
+           pad: int):
+    """`size` windows of similar length (neighbours in `order`, windows sorted by length): little padding,
+    and every window still starts at its header."""
+    import torch
+
+    start = int(rng.integers(0, max(1, len(order) - size + 1)))
+    picks = [windows[i] for i in order[start:start + size]]
+    length = min(block, max(len(w) for w in picks))
+    x = torch.full((len(picks), length), pad, dtype=torch.long)
+    for row, w in enumerate(picks):
+        w = w[:length]
+        x[row, :len(w)] = torch.from_numpy(w)
+    labels = x.clone()
+    labels[x == pad] = -100
+    return x, labels
+
+
+def evaluate_loss(model, windows: list[np.ndarray], block: int, pad: int, device: str, batch_size: int = 32,
+                  limit: int | None = None) -> tuple[float, int]:
+    """Mean next-token NLL (nats) over windows, and the token count it averaged."""
+    import torch
+    import torch.nn.functional as F
+
+    model.eval()
+    total, count = 0.0, 0
+    chosen = windows[:limit] if limit else windows
+    with torch.inference_mode(), _autocast(device):
+        for i in range(0, len(chosen), batch_size):
+            group = chosen[i:i + batch_size]
+            length = min(block, max(len(w) for w in group))
+            x = torch.full((len(group), length), pad, dtype=torch.long)
+            for row, w in enumerate(group):
+                x[row, :min(len(w), length)] = torch.from_numpy(w[:length])
+            x = x.to(device)
+            logits = model(input_ids=x, attention_mask=(x != pad).long()).logits.float()
+            target = x[:, 1:]
+            nll = F.cross_entropy(logits[:, :-1].reshape(-1, logits.size(-1)), target.reshape(-1),
+                                  ignore_index=pad, reduction="sum")
+            total += float(nll)
+            count += int((target != pad).sum())
+    model.train()
+    return total / max(1, count), count
+
+
+def bf16_is_fast(device: str) -> bool:
+    """bf16 autocast pays off on CUDA and on CPUs with native bf16; elsewhere it is emulated and ~10× slower."""
+    if device.startswith("cuda"):
+        return True
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def _autocast(device: str, enabled: bool | None = None):
+    import torch
+
+    enabled = bf16_is_fast(device) if enabled is None else enabled
+    return torch.autocast(device_type="cuda" if device.startswith("cuda") else "cpu", dtype=torch.bfloat16,
+                          enabled=enabled)
+
+
+def train(data: Path, run: Path, model_cfg: ModelConfig, cfg: TrainConfig, export: Path | None = None,
+          progress: bool = True) -> dict:
+    """Train (resuming from `run/last.pt` when present); returns the final record."""
+    import torch
+
+    torch.set_num_threads(cfg.threads)
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    tokenizer = Tokenizer()
+    model_cfg.vocab_size = len(tokenizer)
+    train_windows = load_split(data, "train")
+    val_windows = load_split(data, "val")
+    by_length = np.argsort([len(w) for w in train_windows], kind="stable")
+    run.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(cfg.seed)
+    model = build(model_cfg).to(device)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.learning_rate, weight_decay=cfg.weight_decay,
+                                  betas=(0.9, 0.95))
+    state = {"step": 0, "best_val": float("inf"), "history": [], "tokens_seen": 0, "train_s": 0.0}
+    last = run / "last.pt"
+    if last.exists():
+        saved = torch.load(last, map_location=device, weights_only=False)
+        model.load_state_dict(saved["model"])
+        optimizer.load_state_dict(saved["optimizer"])
+        state = saved["state"]
+        log.info("resumed at step %d", state["step"])
+    rng = np.random.default_rng(cfg.seed + state["step"])
+    started = time.monotonic()
+    last_save = started
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=cfg.max_steps, initial=state["step"], unit="step", dynamic_ncols=True)
+    logfile = (run / "log.jsonl").open("a")
+    model.train()
+
+    def checkpoint() -> None:
+        state["train_s"] += time.monotonic() - started_segment[0]
+        started_segment[0] = time.monotonic()
+        torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "state": state,
+                    "model_cfg": asdict(model_cfg), "train_cfg": asdict(cfg)}, run / "last.tmp")
+        (run / "last.tmp").replace(last)
+
+    started_segment = [started]
+    while state["step"] < cfg.max_steps and time.monotonic() - started < cfg.max_minutes * 60:
+        step = state["step"]
+        for group in optimizer.param_groups:
+            group["lr"] = _lr(step, cfg)
+        x, labels = _batch(train_windows, by_length, rng, cfg.batch_size, model_cfg.n_positions, tokenizer.pad)
+        x, labels = x.to(device), labels.to(device)
+        with _autocast(device, cfg.bf16):
+            loss = model(input_ids=x, attention_mask=(x != tokenizer.pad).long(), labels=labels).loss
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        state["step"] = step + 1
+        state["tokens_seen"] += int((labels != -100).sum())
+        if bar:
+            bar.update(1)
+            bar.set_postfix(loss=f"{loss.item():.3f}")
+        if state["step"] % cfg.eval_every == 0 or state["step"] == cfg.max_steps:
+            val, _ = evaluate_loss(model, val_windows, model_cfg.n_positions, tokenizer.pad, device, limit=150)
+            entry = {"step": state["step"], "train_loss": round(loss.item(), 4), "val_loss": round(val, 4),
+                     "lr": _lr(step, cfg), "tokens_seen": state["tokens_seen"],
+                     "elapsed_s": round(state["train_s"] + time.monotonic() - started_segment[0], 1)}
+            state["history"].append(entry)
+            logfile.write(json.dumps(entry) + "\n")
+            logfile.flush()
+            log.info("step %d train %.3f val %.3f", state["step"], loss.item(), val)
+            if val < state["best_val"]:
+                state["best_val"] = val
+                record = {**entry, "data": str(data), "train_config": asdict(cfg), "history": state["history"]}
+                save_checkpoint(model, model_cfg, tokenizer, run / "best", record)
+                if export is not None:
+                    save_checkpoint(model, model_cfg, tokenizer, export, record)
+        if time.monotonic() - last_save > cfg.checkpoint_every_s:
+            checkpoint()
+            last_save = time.monotonic()
+    checkpoint()
+    if bar:
+        bar.close()
+    logfile.close()
+    return state
