@@ -43,5 +43,10 @@ test: system $(STAMP)
 bench: system $(STAMP)
 	$(PY) -m bench
 
+# The package import graph, drawn from the code: docs/import_graph.png and docs/import_graph.txt.
+.PHONY: docs
+docs: system $(STAMP)
+	$(PY) tools/import_graph.py
+
 clean:
 	rm -rf out .pytest_cache
