@@ -10,6 +10,7 @@ import re
 from typing import Any, Callable
 
 from composer.errors import SchemaError
+from composer.model.tokenizer import STYLES as MELODY_STYLES
 from composer.music.theory import Key, Meter, is_roman
 
 SCHEMA_VERSION = 1
@@ -170,8 +171,10 @@ THEME_SCHEMA = _obj({
                           "keep": (_list(_choice(("harmony", "bass", "pad")), 1, 3), False)}), True),
     "dynamics": (_obj({"velocity": (_int(20, 127), True), "range": (_int(0, 40), False)}), True),
     "effects": (_obj({"reverb": (_num(0, 1), False), "chorus": (_num(0, 1), False)}), False),
+    # style: the corpus style the melody model is conditioned on (its header token); absent → "folk"
     "melody": (_obj({"density": (_num(0.1, 2.0), True), "range": (_range_pair, False),
-                     "leap": (_num(0, 1), False), "temperature": (_num(0.1, 2.0), False)}), True),
+                     "leap": (_num(0, 1), False), "temperature": (_num(0.1, 2.0), False),
+                     "style": (_choice(MELODY_STYLES), False)}), True),
 })
 
 _instrument_choice = _obj({"name": (_str(40), True), "program": (_int(0, 127), True),

@@ -27,13 +27,7 @@ from composer.music.score import Note
 
 DEFAULT_CHECKPOINT = CHECKPOINT_DIR / "melody"
 CENTRE_PITCH = 67  # the tonic-relative register the model was trained around
-# Theme → the corpus style whose tunes it most resembles (a theme may name its own: melody.style).
-THEME_STYLES = {
-    "birthday": "folk", "happy": "folk", "holiday": "folk", "lullaby": "folk", "march": "folk",
-    "nature": "scottish", "sad": "scottish", "romantic": "scottish", "relax": "scottish", "chill": "scottish",
-    "dance": "irish", "retro": "irish", "rock": "irish", "adventure": "irish", "jazz": "irish",
-    "epic": "chorale", "horror": "chorale", "space": "scottish",
-}
+DEFAULT_STYLE = "folk"  # corpus style for a theme whose melody names none (themes set melody.style)
 # Meters the corpus has enough tunes in; others borrow the nearest one's header token (the bar
 # length itself is enforced by the sampler whatever the token says).
 TRAINED_METERS = ("2/4", "3/4", "4/4", "6/8", "6/4", "9/8", "3/8")
@@ -141,7 +135,7 @@ def _sung_bars(plan: Plan, seed: int) -> dict[int, tuple[int, ...]]:
 
 def _spec(plan: Plan, layout: list[tuple[Section, int | None]], tok: Tokenizer, seed: int) -> MelodySpec:
     melody = plan.theme.spec.get("melody", {})
-    style = melody.get("style") or THEME_STYLES.get(plan.theme.name, "folk")
+    style = melody.get("style", DEFAULT_STYLE)
     density = density_bin(melody.get("density", 1.0) * _DENSITY_PER_QUARTER / plan.meter.pulse_quarters)
     sung = _sung_bars(plan, seed) if plan.syllables is not None else None
     shift = _transpose(plan)

@@ -77,3 +77,42 @@ def test_custom_theme_joins_one_catalog_only(catalog):
 def test_theme_spec_round_trips_through_json(catalog):
     spec = catalog.theme("birthday").spec
     assert validate_theme(json.loads(json.dumps(spec))) == spec
+
+
+def test_every_theme_names_its_melody_style_from_the_tokenizer(catalog):
+    """The model's style token is theme data (melody.style), no longer a table in code."""
+    from composer.model.tokenizer import STYLES
+
+    styles = {name: theme.spec["melody"].get("style") for name, theme in catalog.themes.items()}
+    assert all(style in STYLES for style in styles.values()), styles
+    assert styles["epic"] == "chorale" and styles["jazz"] == "irish" and styles["birthday"] == "folk"
+
+
+def test_unknown_melody_style_names_the_field_and_the_allowed_styles(catalog):
+    spec = json.loads(json.dumps(catalog.theme("happy").spec))
+    spec["melody"]["style"] = "polka"
+    with pytest.raises(SchemaError) as error:
+        catalog.with_theme(spec, source="my upload")
+    assert str(error.value) == ("my upload: field 'melody.style' must be one of "
+                                "folk, irish, scottish, chorale, song, early, classical, got 'polka'")
+
+
+@pytest.mark.parametrize("style,token", [(None, "STYLE_folk"), ("chorale", "STYLE_chorale")])
+def test_the_model_header_uses_the_themes_style_or_folk(catalog, style, token):
+    import random
+
+    from composer.melody.model import _layout, _spec
+    from composer.model.tokenizer import Tokenizer
+    from composer.plan import make_plan
+    from composer.understanding.understand import understand
+
+    spec = json.loads(json.dumps(catalog.theme("epic").spec))
+    spec["name"] = "my-epic"
+    spec["melody"].pop("style")
+    if style:
+        spec["melody"]["style"] = style
+    extended = catalog.with_theme(spec)
+    request = understand("battle", {"theme": "my-epic"}, extended)
+    plan = make_plan(request, extended.theme("my-epic"), extended.voice(request.voice), random.Random(1))
+    tok = Tokenizer()
+    assert _spec(plan, _layout(plan), tok, 1).header[1] == tok.ids[token]
