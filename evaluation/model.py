@@ -146,6 +146,23 @@ def _rel(notes: list[Note], tonic: int) -> list[tuple[float, float, int]]:
 
 def generation_report(engine: str, reqs, real_pieces, copy_index: CopyIndex | None, batch: int = 8,
                       checkpoint: Path | None = None) -> dict:
+    comps, elapsed = _compose_all(engine, reqs, batch, checkpoint)
+    rows = [_piece_metrics(c, copy_index) for c in comps]
+    pieces = [_rel(c.score.melody.notes, c.plan.key.tonic) for c in comps]
+    summary = {k: float(np.mean([r[k] for r in rows])) for k in rows[0] if k != "copy_run"}
+    if copy_index:
+        runs = np.array([r["copy_run"] for r in rows])
+        summary["copy_run_p95"] = float(np.percentile(runs, 95))
+        summary["copy_le_12"] = float(np.mean(runs <= 12))
+    summary.update(_compression_against_real(rows, real_pieces))
+    summary.update(_distribution_overlaps(pieces, real_pieces))
+    summary["pieces"] = len(rows)
+    summary["compose_s_per_piece"] = elapsed / len(rows)
+    return summary
+
+
+def _compose_all(engine: str, reqs, batch: int, checkpoint: Path | None) -> tuple[list, float]:
+    """Every request composed (scores only) with `engine`, in batches; and the seconds that took."""
     from dataclasses import replace
 
     from composer.pipeline import Composer
@@ -161,53 +178,55 @@ def generation_report(engine: str, reqs, real_pieces, copy_index: CopyIndex | No
     comps = []
     for i in range(0, len(reqs), batch):
         comps += composer.compose_scores(reqs[i:i + batch])
-    elapsed = time.perf_counter() - started
-    rows = []
-    pieces = []
-    for c in comps:
-        plan, req = c.plan, c.request
-        melody = c.score.melody.notes
-        info = load_midi(c.midi)
-        pulse = plan.meter.pulse_quarters
-        # the arranger humanises timing: a note within GRID_TOLERANCE_Q of a pulse is on it
-        strong = [(n, round(n.start / pulse) * pulse) for n in melody
-                  if abs(n.start - round(n.start / pulse) * pulse) <= GRID_TOLERANCE_Q]
-        intro_end = sum(s.bars for s in plan.sections if s.name == "intro") * plan.bar_quarters
-        pieces.append(_rel(melody, plan.key.tonic))
-        rows.append({
-            "scale_consistency": scale_consistency(melody),
-            "in_key": float(np.mean([n.pitch % 12 in set(plan.key.scale) for n in melody])),
-            "chord_tone_strong": float(np.mean([n.pitch % 12 in plan.chord_at(t).pitch_classes
-                                                for n, t in strong])) if strong else 0.0,
-            "compression": compression_ratio(melody),
-            "tonic_ending": melody[-1].pitch % 12 == plan.key.tonic,
-            "key_ok": info.key_signature is not None and _same_key(info.key_signature, plan.key),
-            "melody_key_ok": estimate_key(melody)[0] == plan.key,
-            "meter_ok": info.meter == (plan.meter.numerator, plan.meter.denominator),
-            "tempo_ok": info.tempo_bpm is not None and round(info.tempo_bpm) == req.tempo,
-            "bars_ok": abs(max(n.end for n in melody) - plan.total_quarters) <= GRID_TOLERANCE_Q
-                       and min(n.start for n in melody) >= intro_end - GRID_TOLERANCE_Q
-                       and abs(info.length_q - plan.total_quarters) < plan.bar_quarters,
-            "copy_run": copy_index.longest(_rel(melody, plan.key.tonic)) if copy_index else None,
-        })
-    summary = {k: float(np.mean([r[k] for r in rows])) for k in rows[0] if k != "copy_run"}
-    if copy_index:
-        runs = np.array([r["copy_run"] for r in rows])
-        summary["copy_run_p95"] = float(np.percentile(runs, 95))
-        summary["copy_le_12"] = float(np.mean(runs <= 12))
+    return comps, time.perf_counter() - started
+
+
+def _piece_metrics(c, copy_index: CopyIndex | None) -> dict:
+    """One composed piece measured: scale and chord fit, repetition, the controls read back from its MIDI,
+    and the longest run it shares with a training tune."""
+    plan, req = c.plan, c.request
+    melody = c.score.melody.notes
+    info = load_midi(c.midi)
+    pulse = plan.meter.pulse_quarters
+    # the arranger humanises timing: a note within GRID_TOLERANCE_Q of a pulse is on it
+    strong = [(n, round(n.start / pulse) * pulse) for n in melody
+              if abs(n.start - round(n.start / pulse) * pulse) <= GRID_TOLERANCE_Q]
+    intro_end = sum(s.bars for s in plan.sections if s.name == "intro") * plan.bar_quarters
+    return {
+        "scale_consistency": scale_consistency(melody),
+        "in_key": float(np.mean([n.pitch % 12 in set(plan.key.scale) for n in melody])),
+        "chord_tone_strong": float(np.mean([n.pitch % 12 in plan.chord_at(t).pitch_classes
+                                            for n, t in strong])) if strong else 0.0,
+        "compression": compression_ratio(melody),
+        "tonic_ending": melody[-1].pitch % 12 == plan.key.tonic,
+        "key_ok": info.key_signature is not None and _same_key(info.key_signature, plan.key),
+        "melody_key_ok": estimate_key(melody)[0] == plan.key,
+        "meter_ok": info.meter == (plan.meter.numerator, plan.meter.denominator),
+        "tempo_ok": info.tempo_bpm is not None and round(info.tempo_bpm) == req.tempo,
+        "bars_ok": abs(max(n.end for n in melody) - plan.total_quarters) <= GRID_TOLERANCE_Q
+                   and min(n.start for n in melody) >= intro_end - GRID_TOLERANCE_Q
+                   and abs(info.length_q - plan.total_quarters) < plan.bar_quarters,
+        "copy_run": copy_index.longest(_rel(melody, plan.key.tonic)) if copy_index else None,
+    }
+
+
+def _compression_against_real(rows: list[dict], real_pieces) -> dict:
+    """The real melodies' 5th–95th percentile compression ratio, and the share of pieces inside it."""
     real_comp = [compression_ratio([Note(on, d, p, 90) for on, d, p in notes]) for notes in real_pieces]
-    summary["compression_real_p5_p95"] = [float(np.percentile(real_comp, 5)), float(np.percentile(real_comp, 95))]
-    summary["compression_in_real_range"] = float(np.mean([
-        summary["compression_real_p5_p95"][0] <= r["compression"] <= summary["compression_real_p5_p95"][1]
-        for r in rows]))
-    summary["overlap_pitch_class"] = overlap(_hist_pitch(pieces), _hist_pitch(real_pieces))
-    summary["overlap_interval"] = overlap(_hist_interval(pieces), _hist_interval(real_pieces))
-    summary["overlap_note_length"] = overlap(_hist_length(pieces), _hist_length(real_pieces))
+    low, high = float(np.percentile(real_comp, 5)), float(np.percentile(real_comp, 95))
+    return {"compression_real_p5_p95": [low, high],
+            "compression_in_real_range": float(np.mean([low <= r["compression"] <= high for r in rows]))}
+
+
+def _distribution_overlaps(pieces, real_pieces) -> dict:
+    """Pitch-class, interval and note-length histograms against the real melodies: pooled overlap, then
+    MGEval's per-piece overlapping area."""
+    out = {"overlap_pitch_class": overlap(_hist_pitch(pieces), _hist_pitch(real_pieces)),
+           "overlap_interval": overlap(_hist_interval(pieces), _hist_interval(real_pieces)),
+           "overlap_note_length": overlap(_hist_length(pieces), _hist_length(real_pieces))}
     for name, hist in (("pitch_class", _hist_pitch), ("interval", _hist_interval), ("note_length", _hist_length)):
-        summary[f"mgeval_{name}"] = mgeval_overlap([hist([p]) for p in pieces], [hist([p]) for p in real_pieces])
-    summary["pieces"] = len(rows)
-    summary["compose_s_per_piece"] = elapsed / len(rows)
-    return summary
+        out[f"mgeval_{name}"] = mgeval_overlap([hist([p]) for p in pieces], [hist([p]) for p in real_pieces])
+    return out
 
 
 def _same_key(stated: str, key) -> bool:

@@ -115,53 +115,21 @@ def train(data: Path, run: Path, model_cfg: ModelConfig, cfg: TrainConfig, expor
     device = "cuda" if torch.cuda.is_available() else "cpu"
     tokenizer = Tokenizer()
     model_cfg.vocab_size = len(tokenizer)
-    train_windows = load_split(data, "train")
-    val_windows = load_split(data, "val")
-    by_length = np.argsort([len(w) for w in train_windows], kind="stable")
+    train_windows, val_windows, by_length = _windows(data)
     run.mkdir(parents=True, exist_ok=True)
-    torch.manual_seed(cfg.seed)
-    model = build(model_cfg).to(device)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.learning_rate, weight_decay=cfg.weight_decay,
-                                  betas=(0.9, 0.95))
-    state = {"step": 0, "best_val": float("inf"), "history": [], "tokens_seen": 0, "train_s": 0.0}
-    last = run / "last.pt"
-    if last.exists():
-        saved = torch.load(last, map_location=device, weights_only=False)
-        model.load_state_dict(saved["model"])
-        optimizer.load_state_dict(saved["optimizer"])
-        state = saved["state"]
-        log.info("resumed at step %d", state["step"])
+    model, optimizer = _model_and_optimizer(model_cfg, cfg, device)
+    state = _resume(run / "last.pt", model, optimizer, device)
     rng = np.random.default_rng(cfg.seed + state["step"])
     started = time.monotonic()
-    last_save = started
-    bar = None
-    if progress:
-        from tqdm import tqdm
-
-        bar = tqdm(total=cfg.max_steps, initial=state["step"], unit="step", dynamic_ncols=True)
+    last_save = segment_start = started
+    bar = _progress_bar(cfg, state) if progress else None
     logfile = (run / "log.jsonl").open("a")
     model.train()
-
-    def checkpoint() -> None:
-        state["train_s"] += time.monotonic() - started_segment[0]
-        started_segment[0] = time.monotonic()
-        torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "state": state,
-                    "model_cfg": asdict(model_cfg), "train_cfg": asdict(cfg)}, run / "last.tmp")
-        (run / "last.tmp").replace(last)
-
-    started_segment = [started]
     while state["step"] < cfg.max_steps and time.monotonic() - started < cfg.max_minutes * 60:
         step = state["step"]
-        for group in optimizer.param_groups:
-            group["lr"] = _lr(step, cfg)
         x, labels = _batch(train_windows, by_length, rng, cfg.batch_size, model_cfg.n_positions, tokenizer.pad)
-        x, labels = x.to(device), labels.to(device)
-        with _autocast(device, cfg.bf16):
-            loss = model(input_ids=x, attention_mask=(x != tokenizer.pad).long(), labels=labels).loss
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
+        loss = _optimize(model, optimizer, x.to(device), labels.to(device), _lr(step, cfg), tokenizer.pad, device,
+                         cfg.bf16)
         state["step"] = step + 1
         state["tokens_seen"] += int((labels != -100).sum())
         if bar:
@@ -169,24 +137,103 @@ def train(data: Path, run: Path, model_cfg: ModelConfig, cfg: TrainConfig, expor
             bar.set_postfix(loss=f"{loss.item():.3f}")
         if state["step"] % cfg.eval_every == 0 or state["step"] == cfg.max_steps:
             val, _ = evaluate_loss(model, val_windows, model_cfg.n_positions, tokenizer.pad, device, limit=150)
-            entry = {"step": state["step"], "train_loss": round(loss.item(), 4), "val_loss": round(val, 4),
-                     "lr": _lr(step, cfg), "tokens_seen": state["tokens_seen"],
-                     "elapsed_s": round(state["train_s"] + time.monotonic() - started_segment[0], 1)}
-            state["history"].append(entry)
-            logfile.write(json.dumps(entry) + "\n")
-            logfile.flush()
-            log.info("step %d train %.3f val %.3f", state["step"], loss.item(), val)
+            entry = _log_validation(logfile, state, loss.item(), val, _lr(step, cfg),
+                                    state["train_s"] + time.monotonic() - segment_start)
             if val < state["best_val"]:
                 state["best_val"] = val
                 record = {**entry, "data": str(data), "train_config": asdict(cfg), "history": state["history"]}
-                save_checkpoint(model, model_cfg, tokenizer, run / "best", record)
-                if export is not None:
-                    save_checkpoint(model, model_cfg, tokenizer, export, record)
+                _save_best(model, model_cfg, tokenizer, record, run, export)
         if time.monotonic() - last_save > cfg.checkpoint_every_s:
-            checkpoint()
+            segment_start = _save_last(run, model, optimizer, state, model_cfg, cfg, segment_start)
             last_save = time.monotonic()
-    checkpoint()
+    _save_last(run, model, optimizer, state, model_cfg, cfg, segment_start)
     if bar:
         bar.close()
     logfile.close()
     return state
+
+
+def _windows(data: Path) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray]:
+    """Training and validation windows, and the training windows' indexes sorted by length."""
+    train_windows = load_split(data, "train")
+    val_windows = load_split(data, "val")
+    return train_windows, val_windows, np.argsort([len(w) for w in train_windows], kind="stable")
+
+
+def _model_and_optimizer(model_cfg: ModelConfig, cfg: TrainConfig, device: str):
+    """A freshly initialised model (seeded by `cfg.seed`) and its AdamW optimizer."""
+    import torch
+
+    torch.manual_seed(cfg.seed)
+    model = build(model_cfg).to(device)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.learning_rate, weight_decay=cfg.weight_decay,
+                                  betas=(0.9, 0.95))
+    return model, optimizer
+
+
+def _resume(last: Path, model, optimizer, device: str) -> dict:
+    """The run's state, with model and optimizer restored from `last` when a checkpoint is there."""
+    import torch
+
+    state = {"step": 0, "best_val": float("inf"), "history": [], "tokens_seen": 0, "train_s": 0.0}
+    if last.exists():
+        saved = torch.load(last, map_location=device, weights_only=False)
+        model.load_state_dict(saved["model"])
+        optimizer.load_state_dict(saved["optimizer"])
+        state = saved["state"]
+        log.info("resumed at step %d", state["step"])
+    return state
+
+
+def _progress_bar(cfg: TrainConfig, state: dict):
+    from tqdm import tqdm
+
+    return tqdm(total=cfg.max_steps, initial=state["step"], unit="step", dynamic_ncols=True)
+
+
+def _optimize(model, optimizer, x, labels, lr: float, pad: int, device: str, bf16: bool | None):
+    """One AdamW step at learning rate `lr` on a batch, gradients clipped to norm 1; returns the loss."""
+    import torch
+
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+    with _autocast(device, bf16):
+        loss = model(input_ids=x, attention_mask=(x != pad).long(), labels=labels).loss
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    optimizer.step()
+    return loss
+
+
+def _log_validation(logfile, state: dict, train_loss: float, val: float, lr: float, elapsed_s: float) -> dict:
+    """Add a validation pass to the run's history and its `log.jsonl`; returns the entry."""
+    entry = {"step": state["step"], "train_loss": round(train_loss, 4), "val_loss": round(val, 4),
+             "lr": lr, "tokens_seen": state["tokens_seen"], "elapsed_s": round(elapsed_s, 1)}
+    state["history"].append(entry)
+    logfile.write(json.dumps(entry) + "\n")
+    logfile.flush()
+    log.info("step %d train %.3f val %.3f", state["step"], train_loss, val)
+    return entry
+
+
+def _save_best(model, model_cfg: ModelConfig, tokenizer: Tokenizer, record: dict, run: Path,
+               export: Path | None) -> None:
+    """The best checkpoint so far, as `run/best` and (when asked) at `export`."""
+    save_checkpoint(model, model_cfg, tokenizer, run / "best", record)
+    if export is not None:
+        save_checkpoint(model, model_cfg, tokenizer, export, record)
+
+
+def _save_last(run: Path, model, optimizer, state: dict, model_cfg: ModelConfig, cfg: TrainConfig,
+               segment_start: float) -> float:
+    """The resumable checkpoint `run/last.pt`, written atomically, with the time trained so far added to
+    `state`; returns when the next timed segment starts."""
+    import torch
+
+    state["train_s"] += time.monotonic() - segment_start
+    segment_start = time.monotonic()
+    torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "state": state,
+                "model_cfg": asdict(model_cfg), "train_cfg": asdict(cfg)}, run / "last.tmp")
+    (run / "last.tmp").replace(run / "last.pt")
+    return segment_start

@@ -46,62 +46,16 @@ def _dynamics(plan: Plan, notes: list[Note]) -> list[Note]:
 
 def arrange(plan: Plan, melody: list[Note], seed: int) -> Score:
     rng = random.Random(seed * 104729 + 3)
-    theme, voice = plan.theme.spec, plan.voice.spec
-    shape = voice.get("arrangement", {})
-    velocity = theme["dynamics"]["velocity"]
-    feel = theme["feel"]
+    shape = plan.voice.spec.get("arrangement", {})
+    feel = plan.theme.spec["feel"]
     swing_amount = feel.get("swing", 0.33 if feel["groove"] in ("swing", "shuffle") else 0.0)
     human = feel.get("humanize", 0.4)
-    drum_led = shape.get("drum_led", False)
-    harmony_level = shape.get("harmony", 1.0)
-
-    lead_name = "vocals" if plan.voice.sings else "lead"
-    lead_notes = [replace(n, velocity=min(127, round(velocity * 1.05))) for n in melody]
-    if drum_led:  # the melodic line answers the drums sparsely: keep notes on the beats only
-        pulse = plan.meter.pulse_quarters
-        lead_notes = [n for n in lead_notes if abs(n.start / pulse - round(n.start / pulse)) < 1e-6]
-    style = shape.get("accompaniment") or ("pad" if drum_led else theme["accompaniment"]["style"])
-    kept = set(theme["instruments"].get("keep", []))
-
-    def program(role: str) -> int | None:
-        """The voice recolours a role unless the theme keeps that instrument as its signature."""
-        own = theme["instruments"].get(role)
-        return own if role in kept else shape.get(f"{role}_program", own)
-
-    harmony_program, bass_program, pad_program = program("harmony"), program("bass"), program("pad")
-    tracks = [
-        Track(lead_name, plan.lead_program, 0, lead_notes, bus="lead", instrument=plan.lead_name,
-              volume=110, pan=64, reverb_send=50),
-        Track("harmony", harmony_program, 1,
-              harmony_part(plan, style, theme["accompaniment"].get("octave", 4), round(velocity * 0.72 * harmony_level)),
-              instrument=instrument_name(harmony_program), volume=90, pan=48, reverb_send=60),
-        Track("bass", bass_program, 2,
-              bass_part(plan, theme["bass"]["style"], theme["bass"].get("octave", 2), round(velocity * 0.85)),
-              instrument=instrument_name(bass_program), volume=100, pan=64, reverb_send=20),
-    ]
-    if pad_program is not None and not drum_led:
-        tracks.append(Track("pad", pad_program, 3, pad_part(plan, round(velocity * 0.45 * harmony_level)),
-                            instrument=instrument_name(pad_program), volume=70, pan=80, reverb_send=80))
-    drums_cfg = theme["drums"]
-    drum_level = drums_cfg.get("level", 1.0) * shape.get("drums", 1.0)
-    # some voices bring drums even to themes that have none of their own (metal, drums)
-    drum_level = max(drum_level, shape.get("drums_floor", 0.0))
-    if drum_level > 0:
-        kit = shape.get("drum_kit", drums_cfg.get("kit", 0))
-        tracks.append(Track("drums", kit, DRUM_CHANNEL,
-                            drum_part(plan, velocity, min(1.3, drum_level), drums_cfg.get("fills", True), rng, led=drum_led),
-                            instrument=DRUM_KITS.get(kit, "drum kit"), volume=100 if not drum_led else 115, pan=64, reverb_send=30))
-
+    tracks = _pitched_tracks(plan, melody, shape)
+    drums = _drum_track(plan, shape, rng)
+    if drums is not None:
+        tracks.append(drums)
     for track in tracks:
-        notes = _dynamics(plan, track.notes)
-        notes = swing(notes, swing_amount)
-        notes = humanize(notes, human, rng, keep_grid=track.is_drums)
-        if not track.is_drums and plan.request.pitch:
-            notes = transpose(notes, plan.request.pitch)
-        end = plan.total_quarters  # nothing may ring past the last bar line
-        notes = [replace(n, duration=min(n.duration, end - n.start)) for n in notes if n.start < end - 0.01]
-        track.notes = remove_overlaps(notes)
-
+        track.notes = _performed(plan, track, swing_amount, human, rng)
     sounding_key = plan.key.transposed(plan.request.pitch)
     return Score(
         tempo=plan.tempo,
@@ -115,6 +69,76 @@ def arrange(plan: Plan, melody: list[Note], seed: int) -> Score:
         chords=_chord_changes(plan, sounding_key),
         sections=[(s.start_bar * plan.bar_quarters, s.name) for s in plan.sections],
     )
+
+
+def _program(theme: dict, shape: dict, role: str) -> int | None:
+    """The voice recolours a role unless the theme keeps that instrument as its signature."""
+    own = theme["instruments"].get(role)
+    return own if role in set(theme["instruments"].get("keep", [])) else shape.get(f"{role}_program", own)
+
+
+def _pitched_tracks(plan: Plan, melody: list[Note], shape: dict) -> list[Track]:
+    """Lead (or vocals), harmony, bass and, unless the drums lead, a pad."""
+    theme = plan.theme.spec
+    velocity = theme["dynamics"]["velocity"]
+    drum_led = shape.get("drum_led", False)
+    harmony_level = shape.get("harmony", 1.0)
+    style = shape.get("accompaniment") or ("pad" if drum_led else theme["accompaniment"]["style"])
+    harmony_program, bass_program, pad_program = (_program(theme, shape, role) for role in ("harmony", "bass", "pad"))
+    tracks = [
+        _lead_track(plan, melody, velocity, drum_led),
+        Track("harmony", harmony_program, 1,
+              harmony_part(plan, style, theme["accompaniment"].get("octave", 4), round(velocity * 0.72 * harmony_level)),
+              instrument=instrument_name(harmony_program), volume=90, pan=48, reverb_send=60),
+        Track("bass", bass_program, 2,
+              bass_part(plan, theme["bass"]["style"], theme["bass"].get("octave", 2), round(velocity * 0.85)),
+              instrument=instrument_name(bass_program), volume=100, pan=64, reverb_send=20),
+    ]
+    if pad_program is not None and not drum_led:
+        tracks.append(Track("pad", pad_program, 3, pad_part(plan, round(velocity * 0.45 * harmony_level)),
+                            instrument=instrument_name(pad_program), volume=70, pan=80, reverb_send=80))
+    return tracks
+
+
+def _lead_track(plan: Plan, melody: list[Note], velocity: int, drum_led: bool) -> Track:
+    """The melody, named `vocals` when the voice sings it."""
+    lead_notes = [replace(n, velocity=min(127, round(velocity * 1.05))) for n in melody]
+    if drum_led:  # the melodic line answers the drums sparsely: keep notes on the beats only
+        pulse = plan.meter.pulse_quarters
+        lead_notes = [n for n in lead_notes if abs(n.start / pulse - round(n.start / pulse)) < 1e-6]
+    return Track("vocals" if plan.voice.sings else "lead", plan.lead_program, 0, lead_notes, bus="lead",
+                 instrument=plan.lead_name, volume=110, pan=64, reverb_send=50)
+
+
+def _drum_track(plan: Plan, shape: dict, rng: random.Random) -> Track | None:
+    """The theme's drums, scaled (or brought in) by the voice; None when they end up silent."""
+    theme = plan.theme.spec
+    drums_cfg = theme["drums"]
+    drum_led = shape.get("drum_led", False)
+    drum_level = drums_cfg.get("level", 1.0) * shape.get("drums", 1.0)
+    # some voices bring drums even to themes that have none of their own (metal, drums)
+    drum_level = max(drum_level, shape.get("drums_floor", 0.0))
+    if drum_level > 0:
+        kit = shape.get("drum_kit", drums_cfg.get("kit", 0))
+        return Track("drums", kit, DRUM_CHANNEL,
+                     drum_part(plan, theme["dynamics"]["velocity"], min(1.3, drum_level), drums_cfg.get("fills", True),
+                               rng, led=drum_led),
+                     instrument=DRUM_KITS.get(kit, "drum kit"), volume=100 if not drum_led else 115, pan=64,
+                     reverb_send=30)
+    return None
+
+
+def _performed(plan: Plan, track: Track, swing_amount: float, human: float, rng: random.Random) -> list[Note]:
+    """A track's notes as played: section dynamics, swing, humanised timing, the request's pitch shift,
+    nothing ringing past the last bar line, no overlaps."""
+    notes = _dynamics(plan, track.notes)
+    notes = swing(notes, swing_amount)
+    notes = humanize(notes, human, rng, keep_grid=track.is_drums)
+    if not track.is_drums and plan.request.pitch:
+        notes = transpose(notes, plan.request.pitch)
+    end = plan.total_quarters  # nothing may ring past the last bar line
+    notes = [replace(n, duration=min(n.duration, end - n.start)) for n in notes if n.start < end - 0.01]
+    return remove_overlaps(notes)
 
 
 def _chord_changes(plan: Plan, sounding_key) -> list[tuple[float, str]]:

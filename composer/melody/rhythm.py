@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import random
+from dataclasses import dataclass
 
 from composer.plan import SungPhrase
 from composer.music.theory import Meter
@@ -54,68 +55,104 @@ def sung_rhythm(phrase: SungPhrase, meter: Meter, final: bool,
         return []
     step = grid_step(meter)
     bar_steps = round(meter.bar_quarters / step)
-    pulse_steps = max(1, round(meter.pulse_quarters / step))
     total = phrase.bars * bar_steps
     cadence = _cadence_step(phrase.bars, meter, final)
     if n == 1:
         return [(cadence * step if final else 0.0, (total - (cadence if final else 0)) * step)]
     latest = cadence if final else total - 1  # where the last syllable may start at the latest
-    strength = [beat_strength(g * step, meter) for g in range(total)]
-    ideal = max(1.0, cadence / (n - 1))
-    # note lengths a tune is made of: half, whole, one and a half, 2, 3, 4, 6 and 8 pulses (a third
-    # and two thirds of a compound pulse)
-    nice = {round(pulse_steps * f) for f in (1, 1.5, 2, 3, 4, 6, 8)}
-    nice |= {pulse_steps // 3, 2 * pulse_steps // 3} if meter.compound else {pulse_steps // 2}
-    noise = [[rng.random() * 0.25 for _ in range(total)] for _ in range(n)] if rng else None
+    costs = _RhythmCosts.for_phrase(phrase, meter, final, cadence, rng)
+    starts = _cheapest_starts(costs, latest)
+    if starts is None:  # more syllables than the grid holds: spread them evenly
+        starts = sorted({min(latest, round(k * latest / (n - 1))) for k in range(n)})
+    ends = starts[1:] + [total]
+    return [(g * step, (e - g) * step) for g, e in zip(starts, ends)]
 
-    def onset_cost(k: int, g: int) -> float:
-        cost = _STRESS_COST[min(2, phrase.stresses[k])][strength[g]]
-        return cost + (noise[k][g] if noise else 0.0)
 
-    def length_cost(g: int, d: int) -> float:
-        cost = 0.8 * max(0.0, abs(math.log2(d / ideal)) - 0.25) + (0.0 if d in nice else 0.4)
-        if strength[g] == 0 and d > 1 and (g % pulse_steps) + d > pulse_steps:
+@dataclass(frozen=True)
+class _RhythmCosts:
+    """What each syllable's onset and each note length cost on a phrase's grid (lower is better)."""
+
+    stresses: tuple[int, ...]  # per syllable, as the phrase has them
+    strength: list[int]  # beat strength of each grid step (see beat_strength)
+    noise: list[list[float]] | None  # per syllable and grid step: a little randomness, or none
+    ideal: float  # the even note length, in grid steps
+    nice: set[int]  # note lengths, in grid steps, a tune is made of
+    pulse_steps: int
+    bar_steps: int
+    cadence: int  # grid step where the last syllable belongs
+    final: bool  # the piece's final phrase: the last syllable starts exactly at the cadence
+
+    @classmethod
+    def for_phrase(cls, phrase: SungPhrase, meter: Meter, final: bool, cadence: int,
+                   rng: random.Random | None) -> _RhythmCosts:
+        n = phrase.count
+        step = grid_step(meter)
+        bar_steps = round(meter.bar_quarters / step)
+        pulse_steps = max(1, round(meter.pulse_quarters / step))
+        total = phrase.bars * bar_steps
+        strength = [beat_strength(g * step, meter) for g in range(total)]
+        ideal = max(1.0, cadence / (n - 1))
+        # note lengths a tune is made of: half, whole, one and a half, 2, 3, 4, 6 and 8 pulses (a third
+        # and two thirds of a compound pulse)
+        nice = {round(pulse_steps * f) for f in (1, 1.5, 2, 3, 4, 6, 8)}
+        nice |= {pulse_steps // 3, 2 * pulse_steps // 3} if meter.compound else {pulse_steps // 2}
+        noise = [[rng.random() * 0.25 for _ in range(total)] for _ in range(n)] if rng else None
+        return cls(phrase.stresses, strength, noise, ideal, nice, pulse_steps, bar_steps, cadence, final)
+
+    @property
+    def total(self) -> int:
+        return len(self.strength)
+
+    def onset(self, k: int, g: int) -> float:
+        cost = _STRESS_COST[min(2, self.stresses[k])][self.strength[g]]
+        return cost + (self.noise[k][g] if self.noise else 0.0)
+
+    def length(self, g: int, d: int) -> float:
+        cost = 0.8 * max(0.0, abs(math.log2(d / self.ideal)) - 0.25) + (0.0 if d in self.nice else 0.4)
+        if self.strength[g] == 0 and d > 1 and (g % self.pulse_steps) + d > self.pulse_steps:
             cost += 0.8  # an off-beat note held over the next beat
-        if g // bar_steps != (g + d - 1) // bar_steps and strength[g] < 1:
+        if g // self.bar_steps != (g + d - 1) // self.bar_steps and self.strength[g] < 1:
             cost += 0.4  # tied over the bar line from off the beat
         return cost
 
-    def last_cost(g: int) -> float:
-        if final:
-            return 0.0 if g == cadence else math.inf
-        early, late = max(0, cadence - g), max(0, g - cadence)
-        held_off_beat = 0.8 if strength[g] == 0 else 0.0
-        return onset_cost(n - 1, g) + held_off_beat + (0.3 * early + 0.15 * late) / pulse_steps
+    def last(self, g: int) -> float:
+        if self.final:
+            return 0.0 if g == self.cadence else math.inf
+        early, late = max(0, self.cadence - g), max(0, g - self.cadence)
+        held_off_beat = 0.8 if self.strength[g] == 0 else 0.0
+        return self.onset(len(self.stresses) - 1, g) + held_off_beat + (0.3 * early + 0.15 * late) / self.pulse_steps
 
-    inf = math.inf
+
+def _cheapest_starts(costs: _RhythmCosts, latest: int) -> list[int] | None:
+    """Grid step of each syllable's onset at the least total cost, the last one starting by `latest`;
+    None when the syllables do not fit."""
+    n, total, inf = len(costs.stresses), costs.total, math.inf
     best = [[inf] * total for _ in range(n)]
     back = [[-1] * total for _ in range(n)]
-    for g in range(min(bar_steps, latest - (n - 1) + 1)):
-        best[0][g] = onset_cost(0, g) + 0.25 * g / pulse_steps  # a short rest may open the phrase
+    for g in range(min(costs.bar_steps, latest - (n - 1) + 1)):
+        best[0][g] = costs.onset(0, g) + 0.25 * g / costs.pulse_steps  # a short rest may open the phrase
     for k in range(1, n):
         row, prev = best[k], best[k - 1]
         for g in range(k, latest - (n - 1 - k) + 1):
-            here = last_cost(g) if k == n - 1 else onset_cost(k, g)
+            here = costs.last(g) if k == n - 1 else costs.onset(k, g)
             if here == inf:
                 continue
             choice, value = -1, inf
             for h in range(k - 1, g):
                 if prev[h] < inf:
-                    c = prev[h] + length_cost(h, g - h)
+                    c = prev[h] + costs.length(h, g - h)
                     if c < value:
                         choice, value = h, c
             if choice >= 0:
                 row[g], back[k][g] = value + here, choice
     last = min(range(total), key=lambda g: best[n - 1][g])
-    if best[n - 1][last] == inf:  # more syllables than the grid holds: spread them evenly
-        starts = sorted({min(latest, round(k * latest / (n - 1))) for k in range(n)})
-    else:
-        starts = [last]
-        for k in range(n - 1, 0, -1):
-            starts.append(back[k][starts[-1]])
-        starts.reverse()
-    ends = starts[1:] + [total]
-    return [(g * step, (e - g) * step) for g, e in zip(starts, ends)]
+    if best[n - 1][last] == inf:
+        return None
+    starts = [last]
+    for k in range(n - 1, 0, -1):
+        starts.append(back[k][starts[-1]])
+    starts.reverse()
+    return starts
 
 
 def _cadence_step(bars: int, meter: Meter, final: bool) -> int:

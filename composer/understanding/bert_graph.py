@@ -27,12 +27,14 @@ class Graph:
 
 
 class _Builder:
-    """Collects nodes and initializers; each helper returns the name of its output."""
+    """Collects nodes and initializers over a BERT's weights; each helper returns the name of its output."""
 
-    def __init__(self) -> None:
+    def __init__(self, weights: Mapping[str, np.ndarray], eps: float) -> None:
         from onnx import helper, numpy_helper
 
         self.helper, self.numpy_helper = helper, numpy_helper
+        self.w = weights  # float32, keys without the "bert." prefix
+        self.eps = eps
         self.nodes: list[Any] = []
         self.initializers: list[Any] = []
         self.weights: dict[str, np.ndarray] = {}
@@ -58,6 +60,32 @@ class _Builder:
         self.nodes.append(self.helper.make_node(op_type, list(inputs), [out], **attributes))
         return out
 
+    def layer_norm(self, x: str, prefix: str) -> str:
+        return self.op("LayerNormalization", x, self.const(prefix + ".weight", self.w[prefix + ".weight"]),
+                       self.const(prefix + ".bias", self.w[prefix + ".bias"]), axis=-1, epsilon=self.eps)
+
+    def dense(self, x: str, prefix: str) -> str:
+        return self.op("Add", self.op("MatMul", x, self.const(prefix + ".weight", self.w[prefix + ".weight"].T)),
+                       self.const(prefix + ".bias", self.w[prefix + ".bias"]))
+
+
+def _f32(x) -> np.ndarray:
+    return np.asarray(x, dtype=np.float32)
+
+
+def _i64(x) -> np.ndarray:
+    return np.asarray(x, dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class _Attention:
+    """Names of the graph values every attention block shares."""
+
+    blocked: str  # -1e9 on the scores of masked keys, batch × 1 × 1 × tokens
+    split_heads: str  # reshape target: batch × tokens × heads × head_dim
+    merge_heads: str  # reshape target: batch × tokens × hidden
+    scale: str  # 1 / sqrt(head_dim)
+
 
 def build(weights: Mapping[str, np.ndarray], heads: int, eps: float) -> Graph:
     """The model: inputs `ids` (int64, batch × tokens) and `mask` (float32, same shape);
@@ -66,60 +94,14 @@ def build(weights: Mapping[str, np.ndarray], heads: int, eps: float) -> Graph:
 
     w = {k.removeprefix("bert."): np.asarray(v, dtype=np.float32) for k, v in weights.items()}
     hidden = w["embeddings.word_embeddings.weight"].shape[1]
-    head_dim = hidden // heads
-    g = _Builder()
-    f32 = lambda x: np.asarray(x, dtype=np.float32)  # noqa: E731 - one-line cast for constants
-    i64 = lambda x: np.asarray(x, dtype=np.int64)  # noqa: E731
-
-    def layer_norm(x: str, prefix: str) -> str:
-        return g.op("LayerNormalization", x, g.const(prefix + ".weight", w[prefix + ".weight"]),
-                    g.const(prefix + ".bias", w[prefix + ".bias"]), axis=-1, epsilon=eps)
-
-    def dense(x: str, prefix: str) -> str:
-        return g.op("Add", g.op("MatMul", x, g.const(prefix + ".weight", w[prefix + ".weight"].T)),
-                    g.const(prefix + ".bias", w[prefix + ".bias"]))
-
-    # embeddings: word + position (0 … tokens-1) + token type 0, then LayerNorm
-    length = g.op("Shape", "ids", start=1, end=2)  # [tokens]
-    positions = g.op("Slice", g.const("position", w["embeddings.position_embeddings.weight"]),
-                     g.const("zero", i64([0])), length, g.const("axis_0", i64([0])))
-    x = g.op("Add", g.op("Gather", g.const("word", w["embeddings.word_embeddings.weight"]), "ids", axis=0), positions)
-    x = g.op("Add", x, g.const("token_type", w["embeddings.token_type_embeddings.weight"][0]))
-    x = layer_norm(x, "embeddings.LayerNorm")
-
-    # padding: -1e9 added to the scores of masked keys, shaped batch × 1 × 1 × tokens
-    blocked = g.op("Mul", g.op("Sub", g.const("one_f", f32(1.0)), "mask"), g.const("minus_big", f32(-1e9)))
-    blocked = g.op("Unsqueeze", blocked, g.const("axes_1_2", i64([1, 2])))
-    split_heads = g.const("split_heads", i64([0, 0, heads, head_dim]))
-    merge_heads = g.const("merge_heads", i64([0, 0, hidden]))
-    scale = g.const("scale", f32(1.0 / np.sqrt(head_dim)))
-
+    g = _Builder(w, eps)
+    x = _embeddings(g)
+    attention = _attention_inputs(g, heads, hidden)
     layer = 0
     while f"encoder.layer.{layer}.attention.self.query.weight" in w:
-        p = f"encoder.layer.{layer}."
-        q, k, v = (g.op("Reshape", dense(x, p + f"attention.self.{n}"), split_heads) for n in ("query", "key", "value"))
-        q = g.op("Transpose", q, perm=[0, 2, 1, 3])
-        k = g.op("Transpose", k, perm=[0, 2, 3, 1])
-        v = g.op("Transpose", v, perm=[0, 2, 1, 3])
-        scores = g.op("Add", g.op("Mul", g.op("MatMul", q, k), scale), blocked)
-        context = g.op("MatMul", g.op("Softmax", scores, axis=-1), v)
-        context = g.op("Reshape", g.op("Transpose", context, perm=[0, 2, 1, 3]), merge_heads)
-        x = layer_norm(g.op("Add", x, dense(context, p + "attention.output.dense")), p + "attention.output.LayerNorm")
-        inner = dense(x, p + "intermediate.dense")
-        gelu = g.op("Mul", g.op("Mul", inner, g.const(f"half_{layer}", f32(0.5))),
-                    g.op("Add", g.op("Erf", g.op("Div", inner, g.const(f"sqrt2_{layer}", f32(np.sqrt(2.0))))),
-                         g.const(f"one_{layer}", f32(1.0))))
-        x = layer_norm(g.op("Add", x, dense(gelu, p + "output.dense")), p + "output.LayerNorm")
+        x = _encoder_layer(g, x, layer, attention)
         layer += 1
-
-    # mean over real tokens, then unit length
-    mask3 = g.op("Unsqueeze", "mask", g.const("axis_2", i64([2])))
-    axis1 = g.const("axis_1", i64([1]))
-    summed = g.op("ReduceSum", g.op("Mul", x, mask3), axis1, keepdims=0)
-    count = g.op("Max", g.op("ReduceSum", "mask", axis1, keepdims=1), g.const("one_count", f32(1.0)))
-    pooled = g.op("Div", summed, count)
-    norm = g.op("Sqrt", g.op("ReduceSum", g.op("Mul", pooled, pooled), axis1, keepdims=1))
-    g.nodes.append(helper.make_node("Div", [pooled, g.op("Max", norm, g.const("tiny", f32(1e-12)))], ["vectors"]))
+    _pooled_output(g, x)
 
     graph = helper.make_graph(
         g.nodes, "muse_sentence_encoder",
@@ -130,3 +112,54 @@ def build(weights: Mapping[str, np.ndarray], heads: int, eps: float) -> Graph:
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="muse")
     model.ir_version = 8  # readable by every onnxruntime we pin
     return Graph(model.SerializeToString(), g.weights)
+
+
+def _embeddings(g: _Builder) -> str:
+    """Word + position (0 … tokens-1) + token type 0, then LayerNorm."""
+    w = g.w
+    length = g.op("Shape", "ids", start=1, end=2)  # [tokens]
+    positions = g.op("Slice", g.const("position", w["embeddings.position_embeddings.weight"]),
+                     g.const("zero", _i64([0])), length, g.const("axis_0", _i64([0])))
+    x = g.op("Add", g.op("Gather", g.const("word", w["embeddings.word_embeddings.weight"]), "ids", axis=0), positions)
+    x = g.op("Add", x, g.const("token_type", w["embeddings.token_type_embeddings.weight"][0]))
+    return g.layer_norm(x, "embeddings.LayerNorm")
+
+
+def _attention_inputs(g: _Builder, heads: int, hidden: int) -> _Attention:
+    """The padding bias (-1e9 added to the scores of masked keys) and the head-shape constants."""
+    head_dim = hidden // heads
+    blocked = g.op("Mul", g.op("Sub", g.const("one_f", _f32(1.0)), "mask"), g.const("minus_big", _f32(-1e9)))
+    blocked = g.op("Unsqueeze", blocked, g.const("axes_1_2", _i64([1, 2])))
+    split_heads = g.const("split_heads", _i64([0, 0, heads, head_dim]))
+    merge_heads = g.const("merge_heads", _i64([0, 0, hidden]))
+    scale = g.const("scale", _f32(1.0 / np.sqrt(head_dim)))
+    return _Attention(blocked, split_heads, merge_heads, scale)
+
+
+def _encoder_layer(g: _Builder, x: str, layer: int, a: _Attention) -> str:
+    """One transformer block: self-attention, then the GELU feed-forward, each with residual and LayerNorm."""
+    p = f"encoder.layer.{layer}."
+    q, k, v = (g.op("Reshape", g.dense(x, p + f"attention.self.{n}"), a.split_heads) for n in ("query", "key", "value"))
+    q = g.op("Transpose", q, perm=[0, 2, 1, 3])
+    k = g.op("Transpose", k, perm=[0, 2, 3, 1])
+    v = g.op("Transpose", v, perm=[0, 2, 1, 3])
+    scores = g.op("Add", g.op("Mul", g.op("MatMul", q, k), a.scale), a.blocked)
+    context = g.op("MatMul", g.op("Softmax", scores, axis=-1), v)
+    context = g.op("Reshape", g.op("Transpose", context, perm=[0, 2, 1, 3]), a.merge_heads)
+    x = g.layer_norm(g.op("Add", x, g.dense(context, p + "attention.output.dense")), p + "attention.output.LayerNorm")
+    inner = g.dense(x, p + "intermediate.dense")
+    gelu = g.op("Mul", g.op("Mul", inner, g.const(f"half_{layer}", _f32(0.5))),
+                g.op("Add", g.op("Erf", g.op("Div", inner, g.const(f"sqrt2_{layer}", _f32(np.sqrt(2.0))))),
+                     g.const(f"one_{layer}", _f32(1.0))))
+    return g.layer_norm(g.op("Add", x, g.dense(gelu, p + "output.dense")), p + "output.LayerNorm")
+
+
+def _pooled_output(g: _Builder, x: str) -> None:
+    """`vectors`: the mean over real tokens, then unit length."""
+    mask3 = g.op("Unsqueeze", "mask", g.const("axis_2", _i64([2])))
+    axis1 = g.const("axis_1", _i64([1]))
+    summed = g.op("ReduceSum", g.op("Mul", x, mask3), axis1, keepdims=0)
+    count = g.op("Max", g.op("ReduceSum", "mask", axis1, keepdims=1), g.const("one_count", _f32(1.0)))
+    pooled = g.op("Div", summed, count)
+    norm = g.op("Sqrt", g.op("ReduceSum", g.op("Mul", pooled, pooled), axis1, keepdims=1))
+    g.nodes.append(g.helper.make_node("Div", [pooled, g.op("Max", norm, g.const("tiny", _f32(1e-12)))], ["vectors"]))
