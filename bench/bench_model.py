@@ -58,7 +58,7 @@ def compose_s(length_s: int) -> dict[str, float]:
         for seed in range(RUNS + 1):
             request = understand("happy birthday", {"voice": "piano", "length": length_s, "seed": seed,
                                                     "engine": "model"}, composer.catalog)
-            (result,) = composer.compose(request, Path(tmp))
+            (result,) = composer.compose(request)
             if seed == 0:
                 continue  # warm-up
             for stage, seconds in result.timings_s.items():

@@ -19,14 +19,14 @@ def warm_stages(prompt: str, options: dict, runs: int = RUNS) -> dict[str, float
     from composer.understanding.understand import understand
 
     composer = Composer()
-    composer.compose(understand(prompt, {**options, "seed": 0}, composer.catalog), Path(tempfile.mkdtemp()))
+    composer.compose(understand(prompt, {**options, "seed": 0}, composer.catalog))
     samples: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for seed in range(1, runs + 1):
             started = time.perf_counter()
             request = understand(prompt, {**options, "seed": seed}, composer.catalog)
             understand_s = time.perf_counter() - started
-            (result,) = composer.compose(request, Path(tmp), understand_s=understand_s)
+            (result,) = composer.compose(request, understand_s=understand_s)
             for stage, seconds in result.timings_s.items():
                 samples.setdefault(stage, []).append(seconds)
     return {stage: statistics.median(values) for stage, values in samples.items()}

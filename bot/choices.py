@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from discord import app_commands
 
-from composer.catalog import Catalog, default_catalog
-from composer.request import FORMATS, METERS
-from composer.music.theory import Key
+from composer import FORMATS, METERS, Catalog, default_catalog, key_names
 
 MAX_CHOICES = 25
 
 VOICE_CHOICES = [app_commands.Choice(name=v, value=v) for v in sorted(default_catalog().voices)]
 FORMAT_CHOICES = [app_commands.Choice(name=f, value=f) for f in FORMATS]
 METER_CHOICES = [app_commands.Choice(name=m, value=m) for m in METERS]
-KEY_NAMES = [Key(tonic, mode).name for mode in ("major", "minor") for tonic in range(12)]
+KEY_NAMES = key_names()
 
 
 def matching(names: list[str], current: str) -> list[app_commands.Choice[str]]:

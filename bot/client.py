@@ -11,7 +11,7 @@ from discord.ext import commands
 
 from bot.config import BotConfig
 from bot.errors import on_app_command_error
-from bot.queue import JobQueue
+from bot.job_queue import JobQueue
 from bot.tasks import spawn
 from composer.catalog import Catalog
 from storage import Database

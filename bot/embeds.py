@@ -6,7 +6,7 @@ from typing import Any
 
 import discord
 
-from composer.pipeline import Composition as Piece
+from composer import Piece
 from storage import Composition as Record
 
 COLOUR = discord.Colour(0x7C5CFF)

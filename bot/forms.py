@@ -11,25 +11,23 @@ from typing import Any
 import discord
 
 from bot.views import COMPOSE_COG
-from composer.request import CompositionRequest
+from composer import CompositionRequest
+from composer.options import BY_NAME, REMIX_OPTIONS
 
-FIELDS = ("tempo", "key", "pitch", "voice", "theme")  # a modal holds at most five
+FIELDS = REMIX_OPTIONS[:5]  # a modal holds at most five
 
 
 class RemixForm(discord.ui.Modal):
     def __init__(self, piece_id: int, base: CompositionRequest, voices: list[str]) -> None:
         super().__init__(title=f"Remix #{piece_id}"[:45], custom_id=f"muse:remix-form:{piece_id}", timeout=900)
         self.piece_id = piece_id
-        hints = {
-            "tempo": ("Tempo (BPM, 30-300)", f"now {base.tempo}; keeps the notes"),
-            "key": ("Key", f"now {base.key.name}; e.g. D minor, Bb major"),
-            "pitch": ("Transpose (semitones, -12 to 12)", f"now {base.pitch:+d}; keeps the notes"),
-            "voice": ("Voice", f"now {base.voice}; {', '.join(voices)}"),
-            "theme": ("Theme", f"now {base.theme}; see /themes (re-arranges)"),
-        }
+        voices_help = f"; {', '.join(voices)}" if voices else ""
         self.inputs: dict[str, discord.ui.TextInput] = {}
         for name in FIELDS:
-            label, placeholder = hints[name]
+            option = BY_NAME[name]
+            label = f"{name.capitalize()} ({option.range_help})" if option.range else name.capitalize()
+            now = base.key.name if name == "key" else getattr(base, option.request_field)
+            placeholder = f"now {now}; {option.help}" + (voices_help if name == "voice" else "")
             field: discord.ui.TextInput = discord.ui.TextInput(
                 label=label, custom_id=name, placeholder=placeholder[:100], required=False, max_length=40)
             self.inputs[name] = field

@@ -7,10 +7,10 @@ token is not in here; storage keeps it in its own column, out of logs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from typing import Any
 
-from composer.request import CompositionRequest
+from composer import CompositionRequest, default_catalog, resolve_remix
 
 DEFAULT_FILESIZE_LIMIT = 10 * 1024 * 1024
 
@@ -40,24 +40,33 @@ class ReplyTo:
 @dataclass(frozen=True)
 class JobSpec:
     mode: str  # compose | variation | remix
-    request: CompositionRequest  # seed already drawn, so a restart composes the same piece
+    request: CompositionRequest  # resolved, seed drawn: a restart composes the same piece
     reply: ReplyTo
     parent_id: int | None = None  # the piece a variation or remix comes from
-    changes: dict[str, Any] = field(default_factory=dict)  # remix: tempo, pitch, key, voice, theme
+    parent_request: CompositionRequest | None = None  # remix: the parent's request (the piece may be deleted)
 
     def to_payload(self) -> dict[str, Any]:
-        return {"mode": self.mode, "request": {**self.request.to_manifest(), "engine": self.request.engine,
-                                               "notes": list(self.request.notes)},
-                "reply": self.reply.to_json(), "parent_id": self.parent_id, "changes": dict(self.changes)}
+        return {"mode": self.mode, "request": _request_json(self.request), "reply": self.reply.to_json(),
+                "parent_id": self.parent_id,
+                "parent_request": _request_json(self.parent_request) if self.parent_request else None}
 
     @classmethod
     def from_payload(cls, payload: dict[str, Any]) -> "JobSpec":
-        data = dict(payload["request"])
-        notes = tuple(data.pop("notes", ()) or ())
-        request = CompositionRequest.from_manifest(data)
-        if notes:
-            from dataclasses import replace
-
-            request = replace(request, notes=notes)
+        request = _request_from_json(payload["request"])
+        parent = payload.get("parent_request")
+        parent_request = _request_from_json(parent) if parent else None
+        if payload["mode"] == "remix" and parent_request is None:  # stored before remixes were resolved once
+            parent_request, request = request, resolve_remix(request, payload.get("changes") or {},
+                                                             default_catalog())
         return cls(mode=payload["mode"], request=request, reply=ReplyTo.from_json(payload["reply"]),
-                   parent_id=payload.get("parent_id"), changes=dict(payload.get("changes") or {}))
+                   parent_id=payload.get("parent_id"), parent_request=parent_request)
+
+
+def _request_json(request: CompositionRequest) -> dict[str, Any]:
+    return {**request.to_manifest(), "engine": request.engine, "stems": request.stems, "notes": list(request.notes)}
+
+
+def _request_from_json(data: dict[str, Any]) -> CompositionRequest:
+    values = dict(data)
+    notes = tuple(values.pop("notes", ()) or ())
+    return replace(CompositionRequest.from_manifest(values), notes=notes)

@@ -13,12 +13,10 @@ from typing import Any, AsyncIterator
 
 from bot.client import MuseBot
 from bot.config import BotConfig, load_config
-from bot.queue import JobQueue
+from bot.job_queue import JobQueue
 from bot.tasks import spawn
 from bot.worker import ComposerWorker
-from composer.pipeline import Composer
-from composer.audio.render import get_synth
-from composer.understanding.understand import understand
+from composer import Composer
 from storage import ArtifactStore, Database, database_path, open_database
 
 log = logging.getLogger(__name__)
@@ -43,14 +41,6 @@ def point_discord(config: BotConfig) -> None:
         DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(config.gateway)
 
 
-def warm_up(composer: Composer, engine: str) -> None:
-    """Load what understanding needs (the sentence-embedding model), the melody engine and the
-    synth before the first command, so neither the first defer nor the first piece waits on them."""
-    understand("warm up", {}, composer.catalog)
-    composer.engine(engine)
-    get_synth()
-
-
 @asynccontextmanager
 async def open_resources(config: BotConfig, composer: Composer | None = None) -> AsyncIterator[Resources]:
     """Database, one composer thread, the worker and the queue; all closed on the way out."""
@@ -61,8 +51,8 @@ async def open_resources(config: BotConfig, composer: Composer | None = None) ->
             loop = asyncio.get_running_loop()
             if composer is None:  # loading the catalog (and later the model) is blocking work too
                 composer = await loop.run_in_executor(executor, Composer)
-            await loop.run_in_executor(executor, warm_up, composer, config.engine)
-            worker = ComposerWorker(composer, executor, ArtifactStore(config.data_dir), config.data_dir / "work")
+            await loop.run_in_executor(executor, composer.warm_up, config.engine)
+            worker = ComposerWorker(composer, executor, ArtifactStore(config.data_dir))
             yield Resources(db, worker, JobQueue(db, worker, config.limits))
     finally:
         executor.shutdown(wait=False, cancel_futures=True)

@@ -1,18 +1,15 @@
-"""The composer worker: owns the Composer and runs every blocking stage in the executor.
+"""The composer worker: asks the composer for pieces and keeps their bytes, never on the event loop.
 
-Composing is batched (`Composer.compose_scores` takes many requests in one pass, which is
-where a neural model gains most); rendering, encoding, fitting and storing the files run
-one job at a time on the same executor, never on the event loop.
-
-Every finished piece also keeps its score as JSON (history file kind "score", never attached
-or posted again), so a remix that only changes tempo, pitch or key starts from those notes.
+Composing is batched (`Composer.compose_scores` takes many requests in one pass, which is where a
+neural model gains most); finishing (render and encode, inside `composer`) and storing run one
+piece at a time on the same executor. The bot only chooses what to attach and what to keep: every
+artifact, the score JSON included, goes to history, so a remix that keeps the notes starts there.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import shutil
 import time
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
@@ -20,15 +17,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
-from composer.audio.upload_fit import fit_audio
-from bot.remix import Remix, remix_of, retime
-from composer.formats.abc_notation import melody_abc
-from composer.audio.encode import AUDIO_FORMATS
-from composer.errors import MuseError
-from composer.pipeline import Composer, Composition
-from composer.rearrange import rearrange
-from composer.request import CompositionRequest
-from composer.formats.score_json import score_from_json, score_to_json
+from composer import Composer, CompositionRequest, Draft, Piece
 from storage import ArtifactStore, StorageError, StoredFile
 from storage import Composition as Record
 
@@ -44,121 +33,84 @@ REPOST_KINDS = ("audio", "midi", "image", "abc")
 
 @dataclass
 class Finished:
-    """A rendered piece: files stored for history, bytes to attach, and what was given up to fit."""
+    """A piece ready to deliver: files stored for history, bytes to attach, what was given up to fit."""
 
-    composition: Composition
+    piece: Piece
     stored: tuple[StoredFile, ...]
     attachments: dict[str, bytes]
     notes: list[str] = field(default_factory=list)
-    timings_s: dict[str, float] = field(default_factory=dict)
-    abc: str | None = None  # the melody in ABC notation, for format "text"
+
+    @property
+    def abc(self) -> str | None:
+        data = self.piece.artifacts.get("abc")
+        return data.decode("utf-8") if data is not None else None
 
 
 class ComposerWorker:
-    def __init__(self, composer: Composer, executor: Executor, artifacts: ArtifactStore, work_dir: Path):
+    def __init__(self, composer: Composer, executor: Executor, artifacts: ArtifactStore):
         self.composer = composer
         self.executor = executor
         self.artifacts = artifacts
-        self.work_dir = work_dir
 
-    async def _run(self, fn: Callable[..., T], *args: Any) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self.executor, partial(fn, *args))
+    async def _run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self.executor, partial(fn, *args, **kwargs))
 
-    async def compose(self, requests: list[CompositionRequest]) -> tuple[list[Composition], float]:
-        """Compose many requests in one batch; returns the pieces and the seconds it took."""
+    async def compose(self, requests: list[CompositionRequest]) -> tuple[list[Draft], float]:
+        """Compose many requests in one batch; returns the drafts and the seconds it took."""
         started = time.perf_counter()
-        pieces = await self._run(self.composer.compose_scores, requests)
-        return pieces, time.perf_counter() - started
+        drafts = await self._run(self.composer.compose_scores, requests)
+        return drafts, time.perf_counter() - started
 
-    async def remix(self, base: CompositionRequest, changes: dict[str, Any],
-                    parent: Record | None = None) -> tuple[Composition, float]:
-        """Remix `parent` (whose request is `base`): from its stored score when only tempo, pitch or
-        key change, else (or when the score is missing or unusable) by composing again."""
-        started = time.perf_counter()
-        remix = remix_of(base, changes, self.composer.catalog)
-        piece = None
-        if remix.keeps_notes:
-            piece = await self._run(self._keep_notes, base, remix, parent)
-        if piece is None:
-            (piece,) = await self._run(self.composer.compose_scores, [remix.request])
-            if remix.tempo is not None:
-                piece = retime(piece, remix.tempo)
-        return piece, time.perf_counter() - started
+    async def remix(self, request: CompositionRequest, parent: Record | None,
+                    parent_request: CompositionRequest) -> Draft:
+        """The remix `request` of `parent` (deleted: None), from its stored score when it keeps the notes."""
+        return await self._run(self._remix, request, parent, parent_request)
 
-    async def finish(self, piece: Composition, job_dir_name: str, limit_bytes: int) -> Finished:
-        return await self._run(self._finish, piece, self.work_dir / job_dir_name, limit_bytes)
+    async def finish(self, draft: Draft, limit_bytes: int) -> Finished:
+        return await self._run(self._finish, draft, limit_bytes)
 
     async def read_files(self, stored: tuple[StoredFile, ...], stem: str) -> dict[str, bytes]:
         """Bytes of a stored piece's files for a re-post (files pruned by retention are skipped)."""
         return await self._run(self._read_files, stored, stem)
 
     # -- blocking --------------------------------------------------------------------------
-    def _keep_notes(self, base: CompositionRequest, remix: Remix, parent: Record | None) -> Composition | None:
-        """The remix from the parent's stored score; None (logged) when there is none to use."""
+    def _remix(self, request: CompositionRequest, parent: Record | None, parent_request: CompositionRequest) -> Draft:
+        engine = ({"name": parent.engine, "checkpoint": parent.checkpoint, "version": parent.engine_version}
+                  if parent is not None else None)
+        return self.composer.remix(parent_request, request, self._stored_score(parent), engine)
+
+    def _stored_score(self, parent: Record | None) -> bytes | None:
+        """The parent's score JSON; None (logged) when it was never kept, was pruned or cannot be read."""
         which = f"#{parent.id}" if parent is not None else "(deleted)"
         stored = parent.file("score") if parent is not None else None
-        if stored is None:
-            log.info("remix of piece %s: no stored score, composing it again with its seed", which)
-            return None
         try:
-            if not self.artifacts.exists(stored.path):
-                log.info("remix of piece %s: its score file was pruned, composing it again with its seed", which)
-                return None
-            score = score_from_json(self.artifacts.resolve(stored.path).read_bytes())
-            engine = {"name": parent.engine, "checkpoint": parent.checkpoint, "version": parent.engine_version}
-            return rearrange(score, base, remix.final_request, self.composer.catalog, engine)
-        except (MuseError, StorageError, OSError) as exc:
-            log.warning("remix of piece %s: stored score unusable (%s), composing it again with its seed", which, exc)
+            if stored is not None and self.artifacts.exists(stored.path):
+                return self.artifacts.resolve(stored.path).read_bytes()
+        except (StorageError, OSError) as exc:
+            log.warning("remix of piece %s: stored score unreadable (%s)", which, exc)
             return None
+        log.info("remix of piece %s: no stored score; a remix that keeps the notes composes it again", which)
+        return None
 
-    def _finish(self, piece: Composition, job_dir: Path, limit_bytes: int) -> Finished:
-        request = piece.request
-        t0 = time.perf_counter()
-        audio = self.composer.render(piece) if request.format in AUDIO_FORMATS else None
-        t1 = time.perf_counter()
-        try:
-            paths = self.composer.write_files(piece, job_dir, audio)
-            try:
-                score_json = score_to_json(piece.score)
-                paths["score"] = Path(paths["midi"]).with_suffix(".json")
-                paths["score"].write_bytes(score_json)
-            except MuseError as exc:  # the piece is still delivered; a remix of it composes again
-                log.warning("score of %s not kept: %s", job_dir.name, exc)
-            abc = None
-            if request.format == "text":
-                abc = melody_abc(piece.score)
-                paths["abc"] = Path(paths["midi"]).with_suffix(".abc")
-                paths["abc"].write_text(abc, encoding="utf-8")
-            t2 = time.perf_counter()
-            kinds = ATTACH_KINDS["audio" if audio is not None else request.format]
-            attachments: dict[str, bytes] = {}
-            notes: list[str] = []
-            for kind in kinds:
-                path = Path(paths[kind])
-                data = path.read_bytes()
-                name = path.name
-                if kind == "audio":
-                    data, fmt, note = fit_audio(data, audio, request.format, limit_bytes)
-                    name = path.with_suffix(f".{fmt}").name
-                    if note:
-                        notes.append(note)
-                    if not data:
-                        continue
-                elif len(data) > limit_bytes:
-                    notes.append(f"{path.suffix} file left out: it is over Discord's upload limit")
-                    continue
-                attachments[name] = data
-            stored = []
-            for kind, path in paths.items():
-                if isinstance(path, dict):
-                    continue  # stems are not kept in history
-                artifact = self.artifacts.put_file(Path(path))
-                stored.append(StoredFile(kind, artifact.relative_path, artifact.sha256, artifact.size_bytes))
-        finally:
-            shutil.rmtree(job_dir, ignore_errors=True)
-        t3 = time.perf_counter()
-        return Finished(piece, tuple(stored), attachments, notes,
-                        {"render": t1 - t0, "encode": t2 - t1, "fit_and_store": t3 - t2}, abc)
+    def _finish(self, draft: Draft, limit_bytes: int) -> Finished:
+        piece = self.composer.finish(draft, size_limit_bytes=limit_bytes)
+        started = time.perf_counter()
+        notes = list(piece.fit_notes)
+        attachments: dict[str, bytes] = {}
+        for kind in ATTACH_KINDS["audio" if piece.request.format in ("mp3", "ogg", "wav") else piece.request.format]:
+            data = piece.artifacts.get(kind)
+            if data is None:
+                continue  # audio that could not fit at all: the fit note says so
+            if len(data) > limit_bytes:
+                notes.append(f"{Path(piece.filename(kind)).suffix} file left out: it is over Discord's upload limit")
+                continue
+            attachments[piece.filename(kind)] = data
+        stored = []
+        for kind, data in piece.artifacts.items():
+            artifact = self.artifacts.put_bytes(data, suffix=Path(piece.filename(kind)).suffix)
+            stored.append(StoredFile(kind, artifact.relative_path, artifact.sha256, artifact.size_bytes))
+        piece.timings_s["store"] = time.perf_counter() - started
+        return Finished(piece, tuple(stored), attachments, notes)
 
     def _read_files(self, stored: tuple[StoredFile, ...], stem: str) -> dict[str, bytes]:
         out = {}

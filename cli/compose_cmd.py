@@ -1,4 +1,4 @@
-"""`muse compose PROMPT … -o DIR [--json]`."""
+"""`muse compose PROMPT … -o DIR [--json]`: compose, then write the piece's files."""
 
 from __future__ import annotations
 
@@ -22,29 +22,26 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from composer.pipeline import Composer, check_output_dir
-    from composer.understanding.understand import understand
+    from composer import Composer, check_output_dir, understand
 
     started = time.perf_counter()
     composer = Composer()
-    request = understand(args.prompt, options_from_args(args), composer.catalog)
+    request = understand(args.prompt, options_from_args(args), composer.catalog).seeded()
     understand_s = time.perf_counter() - started
     out_dir = Path(args.out)
     check_output_dir(out_dir)
     # stdout is the manifest's alone: anything a library prints while composing goes to stderr
     with contextlib.redirect_stdout(sys.stderr):
-        results = composer.compose(request, out_dir, understand_s=understand_s)
+        pieces = composer.compose(request, understand_s=understand_s)
+        manifests = [piece.to_manifest(piece.write(out_dir)) for piece in pieces]
     if args.json:
-        if len(results) == 1:
-            manifest = results[0].to_manifest()
-        else:
-            manifest = {"request": results[0].request.to_manifest(),
-                        "variations": [r.to_manifest() for r in results]}
+        manifest = manifests[0] if len(manifests) == 1 else {"request": request.to_manifest(),
+                                                             "variations": manifests}
         json.dump(manifest, sys.stdout, ensure_ascii=False)
         sys.stdout.write("\n")
     else:
-        for result in results:
-            print(result.description)
-            for kind, path in result.files.items():
+        for piece, manifest in zip(pieces, manifests):
+            print(piece.description)
+            for kind, path in manifest["files"].items():
                 print(f"  {kind}: {path}")
     return 0

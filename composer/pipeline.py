@@ -1,65 +1,43 @@
-"""The whole pipeline: request → plan → melody → arrangement → MIDI → audio → files.
+"""The whole pipeline: request → plan → melody → arrangement → draft → audio and files → piece.
 
-`Composer` owns what is expensive to load (the melody engine, the synth) and is reused across
-requests: the CLI makes one per process, the bot's worker keeps one for its lifetime.
+`Composer` owns what is expensive to load (the melody engines, the synth) and is reused across
+requests: the CLI makes one per process, the bot's worker keeps one for its lifetime. Composing
+is split in two so a server can batch the model (`compose_scores` takes many requests) and still
+finish, cancel or time out each piece on its own (`finish`).
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import random
-import re
-import secrets
 import time
-import unicodedata
-from dataclasses import dataclass, field, replace
-from pathlib import Path
+from dataclasses import replace
 from typing import Any
 
+import numpy as np
+
 from composer.arrange import arrange
-from composer.catalog import Catalog, default_catalog
-from composer.formats.description import describe, text_file
-from composer.audio.encode import write_audio
-from composer.errors import InvalidRequest
-from composer.melody import MelodyEngine, get_engine
-from composer.formats.midi import midi_bytes
+from composer.audio.encode import encode_audio
 from composer.audio.mix import MixSettings, mix, mix_with_stems
-from composer.formats.piano_roll import draw_piano_roll
-from composer.plan import Plan, make_plan
 from composer.audio.render import render_buses
-from composer.request import SEED_RANGE, CompositionRequest
+from composer.audio.upload_fit import fit_audio
+from composer.catalog import Catalog, default_catalog
+from composer.errors import MuseError
+from composer.formats.abc_notation import melody_abc
+from composer.formats.description import describe, text_file
+from composer.formats.midi import midi_bytes
+from composer.formats.piano_roll import draw_piano_roll
+from composer.formats.score_json import score_to_json
+from composer.melody import MelodyEngine, get_engine
 from composer.music.score import Score
+from composer.options import AUDIO_FORMATS
+from composer.piece import Draft, Piece
+from composer.plan import Plan, make_plan
+from composer.request import CompositionRequest
 from composer.sing import prepare as prepare_vocals
 from composer.sing import with_syllable_plan
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class Composition:
-    """One finished piece: what was asked, what was made, where the files are, how long it took."""
-
-    request: CompositionRequest
-    plan: Plan
-    score: Score
-    midi: bytes
-    description: str
-    engine: dict[str, Any]
-    files: dict[str, Any] = field(default_factory=dict)
-    timings_s: dict[str, float] = field(default_factory=dict)
-    sung: Any = None  # composer.sing.SungLine when a voice sings the lyrics
-    stems_audio: dict[str, Any] = field(default_factory=dict)  # "vocals"/"accompaniment" audio of a sung piece
-
-    def to_manifest(self) -> dict[str, Any]:
-        return {
-            "request": self.request.to_manifest(),
-            "files": {k: str(v) if not isinstance(v, dict) else {n: str(p) for n, p in v.items()}
-                      for k, v in self.files.items()},
-            "description": self.description,
-            "engine": self.engine,
-            "timings_s": {k: round(v, 3) for k, v in self.timings_s.items()},
-        }
 
 
 def mix_settings(plan: Plan) -> MixSettings:
@@ -72,21 +50,11 @@ def mix_settings(plan: Plan) -> MixSettings:
     )
 
 
-def draw_seed() -> int:
-    return secrets.randbelow(SEED_RANGE[1])
-
-
-def slug(text: str, max_words: int = 6) -> str:
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    words = re.findall(r"[a-z0-9]+", ascii_text.lower())[:max_words]
-    return "-".join(words)[:48].strip("-") or "muse"
-
-
-def _write_atomic(path: Path, data: bytes) -> Path:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)
-    return path
+def draft_of(request: CompositionRequest, plan: Plan, score: Score, engine: dict[str, Any]) -> Draft:
+    """A draft from an arranged score: the words set (when a voice sings), MIDI and description."""
+    sung = prepare_vocals(plan, score)  # fills score.lyrics before the MIDI is written
+    description = describe(plan, score) + (sung.describe() if sung else "")
+    return Draft(request, plan, score, midi_bytes(score), description, dict(engine), sung=sung)
 
 
 class Composer:
@@ -99,12 +67,45 @@ class Composer:
             self._engines[name] = get_engine(name)
         return self._engines[name]
 
-    # -- symbolic stages ---------------------------------------------------------------
-    def compose_scores(self, requests: list[CompositionRequest],
-                       catalog: Catalog | None = None) -> list[Composition]:
+    def warm_up(self, engine: str) -> None:
+        """Load what understanding needs (the sentence-embedding model), the melody engine and the
+        synth, so neither a server's first answer nor its first piece waits on them."""
+        from composer.audio.render import get_synth
+        from composer.understanding.understand import understand
+
+        understand("warm up", {}, self.catalog)
+        self.engine(engine)
+        get_synth()
+
+    # -- whole pieces ----------------------------------------------------------------------
+    def compose(self, request: CompositionRequest, understand_s: float = 0.0,
+                size_limit_bytes: int | None = None) -> list[Piece]:
+        """The request and its variations, finished; the model writes all their melodies in one pass."""
+        # each variation's manifest still says how many were asked for
+        drafts = self.compose_scores([replace(r, variations=request.variations)
+                                      for r in request.variation_requests()])
+        pieces = [self.finish(d, size_limit_bytes=size_limit_bytes) for d in drafts]
+        for piece in pieces:
+            piece.timings_s = {"understand": understand_s, **piece.timings_s,
+                               "total": understand_s + piece.timings_s["total"]}
+        return pieces
+
+    def remix(self, parent: CompositionRequest, request: CompositionRequest, stored_score: bytes | None = None,
+              engine: dict[str, Any] | None = None) -> Draft:
+        """The remix `request` of the piece `parent` made (see composer.remix for which keep the notes)."""
+        from composer.remix import remix_draft
+
+        started = time.perf_counter()
+        draft = remix_draft(self.compose_scores, self.catalog, parent, request, stored_score, engine)
+        draft.compose_s = time.perf_counter() - started
+        return draft
+
+    # -- symbolic stages ---------------------------------------------------------------------
+    def compose_scores(self, requests: list[CompositionRequest], catalog: Catalog | None = None) -> list[Draft]:
         """Plan, write melodies (batched per engine) and arrange; no audio yet."""
+        started = time.perf_counter()
         catalog = catalog or self.catalog
-        requests = [r if r.seed is not None else r.with_seed(draw_seed()) for r in requests]
+        requests = [r.seeded() for r in requests]
         # a singing voice's plan carries its lyrics' syllables, so the melody is written for the words
         plans = [with_syllable_plan(make_plan(r, catalog.theme(r.theme), catalog.voice(r.voice), random.Random(r.seed)))
                  for r in requests]
@@ -119,84 +120,71 @@ class Composer:
             for i, notes in zip(indexes, written):
                 melodies[i] = notes
             infos[name] = engine.info.to_manifest()
-        out = []
-        for request, plan, melody in zip(requests, plans, melodies):
-            score = arrange(plan, melody, request.seed)
-            sung = prepare_vocals(plan, score)  # fills score.lyrics before the MIDI is written
-            description = describe(plan, score) + (sung.describe() if sung else "")
-            out.append(Composition(request, plan, score, midi_bytes(score), description,
-                                   infos[request.engine], sung=sung))
-        return out
+        drafts = [draft_of(r, plan, arrange(plan, melody, r.seed), infos[r.engine])
+                  for r, plan, melody in zip(requests, plans, melodies)]
+        share = (time.perf_counter() - started) / max(1, len(drafts))
+        for draft in drafts:
+            draft.compose_s = share
+        return drafts
 
-    # -- audio and files -----------------------------------------------------------------
-    def render(self, composition: Composition):
-        """Master audio (float32 stereo) for a composed score."""
-        plan, score = composition.plan, composition.score
+    # -- audio and files ---------------------------------------------------------------------
+    def render(self, draft: Draft) -> np.ndarray:
+        """Master audio (float32 stereo) for a draft."""
+        master, _ = self._render(draft, stems=False)
+        return master
+
+    def _render(self, draft: Draft, stems: bool) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        plan, score = draft.plan, draft.score
         settings = mix_settings(plan)
-        if composition.sung is not None:
+        if draft.sung is not None:
             from composer.sing.mixdown import render_song
 
-            song = render_song(score, composition.sung, plan.voice.name, settings)
-            composition.stems_audio = {"vocals": song.vocals, "accompaniment": song.accompaniment}
-            return song.master
-        if composition.request.stems:  # the melody instrument and the band, for remixing elsewhere
-            master, composition.stems_audio = mix_with_stems(render_buses(score, separate_lead=True), settings,
-                                                             score.duration_s)
-            return master
+            song = render_song(score, draft.sung, plan.voice.name, settings)
+            return song.master, {"vocals": song.vocals, "accompaniment": song.accompaniment}
+        if stems:  # the melody instrument and the band, for remixing elsewhere
+            return mix_with_stems(render_buses(score, separate_lead=True), settings, score.duration_s)
         buses = render_buses(score, separate_lead=settings.lead_needs_own_bus)
-        return mix(buses, settings, score.duration_s)
+        return mix(buses, settings, score.duration_s), {}
 
-    def write_files(self, composition: Composition, out_dir: Path, audio=None) -> dict[str, Any]:
-        request, score = composition.request, composition.score
-        out_dir.mkdir(parents=True, exist_ok=True)
-        stem = f"{slug(request.prompt)}-{request.seed}"
-        files: dict[str, Any] = {"midi": _write_atomic(out_dir / f"{stem}.mid", composition.midi)}
-        if audio is not None and request.format in ("mp3", "ogg", "wav"):
-            files["audio"] = write_audio(audio, out_dir / f"{stem}.{request.format}", request.format)
-        if request.stems and composition.stems_audio:
-            files["stems"] = {name: write_audio(part, out_dir / f"{stem}-{name}.wav", "wav")
-                              for name, part in composition.stems_audio.items()}
+    def finish(self, draft: Draft, *, size_limit_bytes: int | None = None) -> Piece:
+        """Render and encode every artifact of a draft. With a size limit, the audio is fitted under it
+        (a lower bitrate, then a shorter preview) and the piece says what was given up."""
+        request = draft.request
+        began = time.perf_counter()
+        audio, stems = (self._render(draft, request.stems) if request.format in AUDIO_FORMATS else (None, {}))
+        rendered = time.perf_counter()
+        artifacts = {"midi": draft.midi}
+        audio_format, fit_notes = None, ()
+        if audio is not None:
+            data = encode_audio(audio, request.format)
+            audio_format = request.format
+            if size_limit_bytes is not None:
+                data, audio_format, note = fit_audio(data, audio, request.format, size_limit_bytes)
+                fit_notes = (note,) if note else ()
+            if data:
+                artifacts["audio"] = data
+        artifacts.update(self._documents(draft))
+        stem_bytes = {name: encode_audio(part, "wav") for name, part in stems.items()} if request.stems else {}
+        encoded = time.perf_counter()
+        timings = {"compose": draft.compose_s, "render": rendered - began, "encode": encoded - rendered}
+        timings["total"] = sum(timings.values())
+        log.info("composed %s seed=%s in %.2fs", request.theme, request.seed, timings["total"])
+        return Piece(request, draft.score, draft.description, draft.engine, artifacts, stem_bytes,
+                     audio_format, fit_notes, timings, draft.sung)
+
+    @staticmethod
+    def _documents(draft: Draft) -> dict[str, bytes]:
+        """The picture, the text file, the score JSON (for remixes) and, for format text, the ABC melody."""
+        request, score, plan = draft.request, draft.score, draft.plan
         subtitle = (f"{request.theme} · {request.voice} · {score.key_name} · {request.tempo} BPM · "
                     f"{request.meter} · {round(score.duration_s)} s · seed {request.seed}")
-        sections = [(s.name, s.start_bar * composition.plan.bar_quarters) for s in composition.plan.sections]
-        files["image"] = draw_piano_roll(score, out_dir / f"{stem}.png", subtitle, sections)
-        text = text_file(composition.plan, score, composition.description, composition.engine, request.seed)
-        files["text"] = _write_atomic(out_dir / f"{stem}.txt", text.encode("utf-8"))
-        return files
-
-    def compose(self, request: CompositionRequest, out_dir: Path,
-                understand_s: float = 0.0, catalog: Catalog | None = None) -> list[Composition]:
-        """Compose the request (and its variations) into `out_dir`; one Composition per variation."""
-        base_seed = request.seed if request.seed is not None else draw_seed()
-        seeds = [(base_seed + i) % SEED_RANGE[1] for i in range(request.variations)]
-        started = time.perf_counter()
-        # all variations in one batch: the model writes their melodies in one pass
-        compositions = self.compose_scores([replace(request, seed=seed) for seed in seeds], catalog)
-        compose_s = (time.perf_counter() - started) / len(seeds)
-        for composition in compositions:
-            began = time.perf_counter()
-            audio = self.render(composition) if request.format in ("mp3", "ogg", "wav") else None
-            rendered = time.perf_counter()
-            composition.files = self.write_files(composition, out_dir, audio)
-            written = time.perf_counter()
-            composition.timings_s = {
-                "understand": understand_s,
-                "compose": compose_s,
-                "render": rendered - began,
-                "encode": written - rendered,
-                "total": understand_s + compose_s + written - began,
-            }
-            log.info("composed %s seed=%s in %.2fs", request.theme, composition.request.seed,
-                     compose_s + written - began)
-        return compositions
-
-
-def check_output_dir(out_dir: Path) -> None:
-    """Fail before composing if the output directory cannot be used, so nothing half-written remains."""
-    if out_dir.exists() and not out_dir.is_dir():
-        raise InvalidRequest(f"output path {out_dir} exists and is not a directory")
-    parent = out_dir
-    while not parent.exists():
-        parent = parent.parent
-    if not os.access(parent, os.W_OK):
-        raise InvalidRequest(f"output directory {out_dir} is not writable")
+        sections = [(s.name, s.start_bar * plan.bar_quarters) for s in plan.sections]
+        out = {"image": draw_piano_roll(score, subtitle, sections),
+               "text": text_file(plan, score, draft.description, draft.engine, request.seed).encode("utf-8")}
+        try:
+            out["score"] = score_to_json(score)
+        except MuseError as exc:  # the piece is still delivered; a remix of it composes again
+            log.warning("score of %s not kept: %s", request.prompt[:40], exc)
+        if request.format == "text":
+            out["abc"] = melody_abc(score).encode("utf-8")
+        return out

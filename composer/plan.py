@@ -78,12 +78,16 @@ class Plan(Timed):
     voice: Voice
     key: Key
     meter: Meter
-    tempo: int
     sections: tuple[Section, ...]
     slots_per_bar: int
     lead_program: int
     lead_name: str
     syllables: SyllablePlan | None = None  # the lyrics laid over the phrases; singing voices only
+
+    @property
+    def tempo(self) -> int:
+        """The request's tempo: a re-timed plan is the same plan with a re-timed request."""
+        return self.request.tempo
 
     @property
     def bars(self) -> int:
@@ -113,10 +117,6 @@ class Plan(Timed):
         slot = int((quarters - bar * self.bar_quarters) // self.slot_quarters)
         index = (bar - section.start_bar) * self.slots_per_bar + min(slot, self.slots_per_bar - 1)
         return section.chords[index % len(section.chords)]
-
-    @property
-    def theme_spec(self) -> dict[str, Any]:
-        return self.theme.spec
 
     def phrase_spans(self) -> list[tuple[int, int]]:
         """(start bar, bars) of each phrase the tune sings: every section but the intro, cut into
@@ -203,7 +203,7 @@ def make_plan(request: CompositionRequest, theme: Theme, voice: Voice, rng: rand
         counts[name] = counts.get(name, 0) + 1
         bar += length
     program, lead_name = choose_lead(voice, request)
-    return Plan(request, theme, voice, key, meter, request.tempo, tuple(sections), slots, program, lead_name)
+    return Plan(request, theme, voice, key, meter, tuple(sections), slots, program, lead_name)
 
 
 def _cadence(numerals: list[str], key: Key, bars: int, slots_per_bar: int) -> list[str]:

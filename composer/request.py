@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 import re
+import secrets
 import unicodedata
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from composer.errors import InvalidRequest
 from composer.music.theory import Key, Meter
 
-TEMPO_RANGE = (30, 300)
-LENGTH_RANGE_S = (5, 300)
-PITCH_RANGE = (-12, 12)
-VARIATIONS_RANGE = (1, 4)
-SEED_RANGE = (0, 2**31 - 1)
-PROMPT_MAX_CHARS = 4000
-LYRICS_MAX_CHARS = 2000
-FORMATS = ("mp3", "ogg", "wav", "midi", "text")
-METERS = ("2/4", "3/4", "4/4", "5/4", "6/8", "9/8", "12/8", "2/2", "3/8", "7/8")
+from composer.options import (AUDIO_FORMATS, FORMATS, LYRICS_MAX_CHARS, METERS, OPTIONS, PROMPT_MAX_CHARS,
+                              bounds)
+
+TEMPO_RANGE = bounds("tempo")
+LENGTH_RANGE_S = bounds("length")
+PITCH_RANGE = bounds("pitch")
+VARIATIONS_RANGE = bounds("variations")
+SEED_RANGE = bounds("seed")
+_SEED_MODULUS = SEED_RANGE[1] + 1  # variation seeds wrap inside the seed range
+__all__ = ["AUDIO_FORMATS", "FORMATS", "LYRICS_MAX_CHARS", "METERS", "PROMPT_MAX_CHARS", "CompositionRequest",
+           "draw_seed", "validate"]
 
 # Characters a person never means to type: controls, zero-width and bidirectional overrides.
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
@@ -48,22 +51,25 @@ class CompositionRequest:
     def with_seed(self, seed: int) -> "CompositionRequest":
         return replace(self, seed=seed)
 
+    def seeded(self) -> "CompositionRequest":
+        """This request with a seed: its own, or one drawn now (and reported, so it can be replayed)."""
+        return self if self.seed is not None else replace(self, seed=draw_seed())
+
+    def variation_requests(self) -> list["CompositionRequest"]:
+        """One single-piece request per variation, seeds counting up from this request's seed."""
+        base = self.seeded()
+        return [replace(base, seed=(base.seed + i) % _SEED_MODULUS, variations=1) for i in range(self.variations)]
+
     def to_manifest(self) -> dict[str, Any]:
-        """The request as the JSON contract spells it."""
-        return {
-            "prompt": self.prompt,
-            "theme": self.theme,
-            "voice": self.voice,
-            "tempo": self.tempo,
-            "key": self.key.name,
-            "meter": str(self.meter),
-            "length_s": self.length_s,
-            "pitch": self.pitch,
-            "seed": self.seed,
-            "lyrics": self.lyrics,
-            "variations": self.variations,
-            "format": self.format,
-        }
+        """The request as the JSON contract spells it: the prompt, then every option but the switches."""
+        out: dict[str, Any] = {"prompt": self.prompt}
+        for option in OPTIONS:
+            if option.kind is bool or option.name == "engine":
+                continue
+            value = getattr(self, option.request_field)
+            out[option.request_field] = value.name if isinstance(value, Key) else (
+                str(value) if isinstance(value, Meter) else value)
+        return out
 
     @classmethod
     def from_manifest(cls, data: dict[str, Any]) -> "CompositionRequest":
@@ -163,5 +169,6 @@ def validate(request: CompositionRequest) -> CompositionRequest:
     return request
 
 
-def as_dict(request: CompositionRequest) -> dict[str, Any]:
-    return asdict(request)
+def draw_seed() -> int:
+    """The one place a seed is drawn when nobody gave one."""
+    return secrets.randbelow(SEED_RANGE[1] + 1)

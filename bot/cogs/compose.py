@@ -19,17 +19,21 @@ from bot.delivery import NO_PINGS
 from bot.errors import BotError, one_line, tell, user_line
 from bot.forms import RemixForm
 from bot.jobspec import DEFAULT_FILESIZE_LIMIT, JobSpec, ReplyTo
-from bot.remix import REMIX_OPTIONS, remix_of
 from bot.views import COMPOSE_COG, DYNAMIC_ITEMS
-from composer.errors import MuseError
-from composer.pipeline import draw_seed
-from composer.request import CompositionRequest
-from composer.understanding.understand import understand
+from composer import CompositionRequest, MuseError, draw_seed, resolve_remix, understand
+from composer.options import REMIX_OPTIONS, SLASH_OPTIONS, bounds, describe_options
 
 if TYPE_CHECKING:
     from bot.client import MuseBot
 
 log = logging.getLogger(__name__)
+
+# Ranges as Discord enforces them, from composer's option table (the one place they are written).
+Tempo = app_commands.Range[int, bounds("tempo")[0], bounds("tempo")[1]]
+Length = app_commands.Range[int, bounds("length")[0], bounds("length")[1]]
+Pitch = app_commands.Range[int, bounds("pitch")[0], bounds("pitch")[1]]
+Seed = app_commands.Range[int, bounds("seed")[0], bounds("seed")[1]]
+Variations = app_commands.Range[int, bounds("variations")[0], bounds("variations")[1]]
 
 HELP_WORDS = re.compile(r"\b(help|commands?|what (themes|voices)|which (themes|voices)|list (the )?(themes|voices)"
                         r"|how do (i|you)|what can you)\b", re.I)
@@ -44,24 +48,16 @@ class ComposeCog(commands.Cog, name=COMPOSE_COG):
 
     # -- /compose ---------------------------------------------------------------------------
     @app_commands.command(name="compose", description="Compose an original piece from a few words")
-    @app_commands.describe(
-        prompt="What to compose, in plain words (e.g. 'a slow sad piano song in D minor')",
-        voice="Who sings or leads: female and male sing the words", theme="The style (see /themes)",
-        tempo="Beats per minute", key="e.g. D minor, Bb major", meter="Time signature",
-        length="Length in seconds", pitch="Transpose by semitones", seed="Same seed, same piece",
-        variations="How many pieces (1-4)", format="What you get back (text: description and melody as ABC)",
-        lyrics="Words to sing (female and male voices)")
+    @app_commands.describe(prompt="What to compose, in plain words (e.g. 'a slow sad piano song in D minor')",
+                           **describe_options(SLASH_OPTIONS))
     @app_commands.choices(voice=VOICE_CHOICES, meter=METER_CHOICES, format=FORMAT_CHOICES)
-    async def compose(self, interaction: discord.Interaction, prompt: str, voice: Optional[str] = None,
-                      theme: Optional[str] = None, tempo: Optional[app_commands.Range[int, 30, 300]] = None,
-                      key: Optional[str] = None, meter: Optional[str] = None,
-                      length: Optional[app_commands.Range[int, 5, 300]] = None,
-                      pitch: Optional[app_commands.Range[int, -12, 12]] = None,
-                      seed: Optional[app_commands.Range[int, 0, 2147483646]] = None,
-                      variations: Optional[app_commands.Range[int, 1, 4]] = None,
-                      format: Optional[str] = None, lyrics: Optional[str] = None) -> None:
-        options = {"voice": voice, "theme": theme, "tempo": tempo, "key": key, "meter": meter, "length": length,
-                   "pitch": pitch, "seed": seed, "variations": variations, "format": format, "lyrics": lyrics}
+    async def compose(self, interaction: discord.Interaction, prompt: str, theme: Optional[str] = None,
+                      voice: Optional[str] = None, tempo: Optional[Tempo] = None, key: Optional[str] = None,
+                      meter: Optional[str] = None, length: Optional[Length] = None, pitch: Optional[Pitch] = None,
+                      seed: Optional[Seed] = None, lyrics: Optional[str] = None,
+                      variations: Optional[Variations] = None, format: Optional[str] = None) -> None:
+        options = {"theme": theme, "voice": voice, "tempo": tempo, "key": key, "meter": meter, "length": length,
+                   "pitch": pitch, "seed": seed, "lyrics": lyrics, "variations": variations, "format": format}
         request = self.understand(prompt, options)
         await self.start(interaction, JobSpec("compose", request, self.reply_to(interaction)))
 
@@ -75,17 +71,13 @@ class ComposeCog(commands.Cog, name=COMPOSE_COG):
 
     # -- /remix -----------------------------------------------------------------------------
     @app_commands.command(name="remix", description="Change tempo, key, pitch, voice or theme of one of your pieces")
-    @app_commands.describe(piece="A piece from your history", tempo="New tempo (keeps the notes)",
-                           pitch="Transpose by semitones (keeps the notes)", key="New key, as you will hear it",
-                           voice="New voice (re-arranges)", theme="New theme (re-arranges)")
+    @app_commands.describe(piece="A piece from your history", **describe_options(REMIX_OPTIONS))
     @app_commands.choices(voice=VOICE_CHOICES)
-    async def remix(self, interaction: discord.Interaction, piece: str,
-                    tempo: Optional[app_commands.Range[int, 30, 300]] = None,
-                    pitch: Optional[app_commands.Range[int, -12, 12]] = None, key: Optional[str] = None,
-                    voice: Optional[str] = None, theme: Optional[str] = None) -> None:
+    async def remix(self, interaction: discord.Interaction, piece: str, theme: Optional[str] = None,
+                    voice: Optional[str] = None, tempo: Optional[Tempo] = None, key: Optional[str] = None,
+                    pitch: Optional[Pitch] = None) -> None:
         record = await self.piece_of(interaction.user.id, piece)
-        changes = {k: v for k, v in {"tempo": tempo, "pitch": pitch, "key": key, "voice": voice,
-                                     "theme": theme}.items() if v is not None}
+        changes = {"theme": theme, "voice": voice, "tempo": tempo, "key": key, "pitch": pitch}
         await self.start_remix(interaction, record, changes)
 
     @remix.autocomplete("piece")
@@ -175,7 +167,7 @@ class ComposeCog(commands.Cog, name=COMPOSE_COG):
         request = understand(prompt, {**options, "engine": self.bot.config.engine}, self.bot.catalog)
         if request.length_s > self.bot.config.limits.max_length_s:
             raise BotError(f"length must be at most {self.bot.config.limits.max_length_s:g} seconds here")
-        return request if request.seed is not None else request.with_seed(draw_seed())
+        return request.seeded()  # drawn now, so a restart composes the same piece
 
     def reply_to(self, interaction: discord.Interaction) -> ReplyTo:
         return ReplyTo("interaction", interaction.channel_id, interaction.application_id,
@@ -189,12 +181,11 @@ class ComposeCog(commands.Cog, name=COMPOSE_COG):
         return record
 
     async def start_remix(self, interaction: discord.Interaction, record: Any, changes: dict[str, Any]) -> None:
-        if not changes:
-            raise BotError(f"say what to change: {', '.join(REMIX_OPTIONS)}")
-        base = CompositionRequest.from_manifest(record.request)
-        remix_of(base, changes, self.bot.catalog)  # bad values answer now, privately
-        await self.start(interaction, JobSpec("remix", base, self.reply_to(interaction),
-                                              parent_id=record.id, changes=changes))
+        """Resolve the remix once, now (bad values answer privately); the job composes exactly that."""
+        parent = CompositionRequest.from_manifest(record.request)
+        request = resolve_remix(parent, changes, self.bot.catalog)
+        await self.start(interaction, JobSpec("remix", request, self.reply_to(interaction),
+                                              parent_id=record.id, parent_request=parent))
 
     async def start(self, interaction: discord.Interaction, spec: JobSpec) -> None:
         """Reserve a slot or refuse privately; then defer and queue the job."""

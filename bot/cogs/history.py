@@ -12,7 +12,7 @@ from bot.delivery import Outgoing
 from bot.embeds import COLOUR, piece_embed
 from bot.errors import tell, user_line
 from bot.views import result_view
-from composer.pipeline import slug
+from composer import slug
 from storage import Composition, Page
 
 if TYPE_CHECKING:

@@ -5,12 +5,9 @@ Blocking (encodes audio): run it in the executor.
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
-
 import numpy as np
 
-from composer.audio.encode import write_audio
+from composer.audio.encode import encode_audio
 from composer.audio.render import SAMPLE_RATE
 
 # Lower bitrates to try, per format; WAV has none, so it goes straight to MP3 previews.
@@ -18,12 +15,6 @@ BITRATE_LADDER = {"mp3": ("128", "96", "64", "32"), "ogg": ("128", "96", "64"), 
 PREVIEW_FORMAT = {"mp3": "mp3", "ogg": "ogg", "wav": "mp3"}
 SAFETY_BYTES = 512  # multipart framing and rounding
 FADE_S = 1.0
-
-
-def _encode(audio: np.ndarray, fmt: str, quality: str | None) -> bytes:
-    with tempfile.TemporaryDirectory(prefix="muse-fit-") as tmp:
-        path = write_audio(audio, Path(tmp) / f"fit.{fmt}", fmt, quality)
-        return path.read_bytes()
 
 
 def _preview(audio: np.ndarray, seconds: float) -> np.ndarray:
@@ -41,16 +32,16 @@ def fit_audio(data: bytes, audio: np.ndarray, fmt: str, limit_bytes: int) -> tup
     if len(data) <= budget:
         return data, fmt, None
     for quality in BITRATE_LADDER[fmt]:
-        smaller = _encode(audio, fmt, quality)
+        smaller = encode_audio(audio, fmt, quality)
         if len(smaller) <= budget:
             return smaller, fmt, f"audio sent at {quality} kbps to fit Discord's upload limit"
     preview_fmt = PREVIEW_FORMAT[fmt]
     quality = BITRATE_LADDER[preview_fmt][-1]
     full_s = len(audio) / SAMPLE_RATE
-    bytes_per_s = len(_encode(audio, preview_fmt, quality)) / max(full_s, 0.1)
+    bytes_per_s = len(encode_audio(audio, preview_fmt, quality)) / max(full_s, 0.1)
     seconds = min(full_s, budget / bytes_per_s * 0.95)
     while seconds >= 1.0:
-        encoded = _encode(_preview(audio, seconds), preview_fmt, quality)
+        encoded = encode_audio(_preview(audio, seconds), preview_fmt, quality)
         if len(encoded) <= budget:
             return encoded, preview_fmt, (f"audio is a {round(seconds)} s preview of {round(full_s)} s to fit "
                                           f"Discord's upload limit; the MIDI file has the whole piece")

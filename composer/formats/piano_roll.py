@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
@@ -28,8 +30,8 @@ def _font(size: int) -> ImageFont.ImageFont:
         return ImageFont.load_default()
 
 
-def draw_piano_roll(score: Score, path: Path, subtitle: str = "",
-                    sections: list[tuple[str, float]] | None = None) -> Path:
+def draw_piano_roll(score: Score, subtitle: str = "", sections: list[tuple[str, float]] | None = None) -> bytes:
+    """The piece as a PNG: one colour per track, drums in their own lane, sections marked."""
     image = Image.new("RGB", (WIDTH, HEIGHT), BACKGROUND)
     draw = ImageDraw.Draw(image, "RGBA")
     title_font, small = _font(30), _font(15)
@@ -88,7 +90,6 @@ def draw_piano_roll(score: Score, path: Path, subtitle: str = "",
         legend_x -= width + 30
         draw.rectangle([legend_x, 62, legend_x + 12, 74], fill=COLOURS.get(track.name, (220, 220, 220)))
         draw.text((legend_x + 18, 58), label, fill=TEXT, font=small)
-    tmp = path.with_name(f".{path.name}.tmp")
-    image.save(tmp, format="PNG", optimize=False)
-    tmp.replace(path)
-    return path
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", optimize=False)
+    return buffer.getvalue()

@@ -190,11 +190,6 @@ def roman_to_chord(numeral: str, key: Key) -> Chord:
     return Chord(root, tuple(intervals), numeral)
 
 
-def note_name(midi_pitch: int, key: Key | None = None) -> str:
-    names = FLAT_NAMES if key is not None and key.uses_flats else SHARP_NAMES
-    return f"{names[midi_pitch % 12]}{midi_pitch // 12 - 1}"
-
-
 _CHORD_NAME_RE = re.compile(r"^([A-G])(#|b)?(m|dim|aug|sus2|sus4)?(maj7|7|6|add9)?$")
 _TRIADS = {None: (0, 4, 7), "m": (0, 3, 7), "dim": (0, 3, 6), "aug": (0, 4, 8), "sus2": (0, 2, 7), "sus4": (0, 5, 7)}
 _EXTENSIONS = {None: (), "maj7": (11,), "7": (10,), "6": (9,), "add9": (14,)}

@@ -43,6 +43,7 @@ from composer.request import (
     validate,
 )
 from composer.music.theory import Key
+from composer.options import OPTION_NAMES
 from composer.understanding.voice_cues import asks_for_singing, read_voices
 
 DEFAULT_THEME = "happy"
@@ -51,8 +52,6 @@ DEFAULT_LENGTH_S = 30.0
 THEME_CONFIDENCE_MIN = 0.26
 NAME_BONUS = 0.12  # the theme's own name in the words ("jazz", "lullaby", "marching")
 CLASSIFIER_WEIGHT = 0.2  # how much the theme classifier's probability adds to a theme's rank
-OPTION_NAMES = ("voice", "theme", "tempo", "key", "meter", "length", "pitch", "seed",
-                "variations", "format", "lyrics", "stems", "engine")
 _NOISE = re.compile(r"<[@#][!&]?\d+>|<a?:\w+:\d+>|@(?:everyone|here)\b|https?://\S+|[*_~`|>]{1,3}")
 _STOPWORDS = set(
     "a an the and or of for to in on at by with my me i it is be some something song music piece "

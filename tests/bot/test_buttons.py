@@ -53,7 +53,7 @@ async def test_cancel_while_composing_renders_nothing_and_frees_the_slot(standin
     import threading
 
     entered, gate, renders = threading.Event(), threading.Event(), []
-    compose_scores, render = composer.compose_scores, composer.render
+    compose_scores, finish = composer.compose_scores, composer.finish
 
     def held(requests, *args, **kwargs):  # the job is running: hold it inside the composer
         entered.set()
@@ -61,7 +61,7 @@ async def test_cancel_while_composing_renders_nothing_and_frees_the_slot(standin
         return compose_scores(requests, *args, **kwargs)
 
     monkeypatch.setattr(composer, "compose_scores", held)
-    monkeypatch.setattr(composer, "render", lambda piece: renders.append(piece.request.prompt) or render(piece))
+    monkeypatch.setattr(composer, "finish", lambda draft, **kw: renders.append(draft.request.prompt) or finish(draft, **kw))
     async with muse(standin, bot_config, composer) as bot:
         ix = await standin.slash("compose", prompt="stop me", length=6, user="alice")
         await ix.wait_for(lambda d: d.kind == "edit_original" and d.message.buttons())

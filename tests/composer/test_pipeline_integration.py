@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 from evaluation.analysis import load_midi
+from tests.pieces import written
 from composer.audio.encode import read_audio
 from composer.music.theory import Key
 
@@ -21,8 +22,8 @@ from composer.music.theory import Key
 ])
 def test_compose_writes_every_file_and_they_agree(composer, make_request, tmp_path, prompt, options):
     request = make_request(prompt, **options)
-    (result,) = composer.compose(request, tmp_path)
-    files = result.files
+    (result,) = composer.compose(request)
+    files = written(result, tmp_path)
     assert set(files) == {"midi", "audio", "image", "text"}
     assert files["audio"].suffix == "." + options["format"]
 
@@ -52,17 +53,17 @@ def test_compose_writes_every_file_and_they_agree(composer, make_request, tmp_pa
     text = files["text"].read_text()
     assert result.description in text and f"seed: {request.seed}" in text
 
-    manifest = json.loads(json.dumps(result.to_manifest()))
+    manifest = json.loads(json.dumps(result.to_manifest(result.write(tmp_path))))
     assert manifest["request"]["seed"] == request.seed
     assert manifest["engine"]["name"] == "rules"
     assert set(manifest["timings_s"]) >= {"understand", "compose", "render", "encode", "total"}
 
 
 def test_variations_get_consecutive_seeds_and_distinct_music(composer, make_request, tmp_path):
-    results = composer.compose(make_request("happy", variations=3, seed=100, length=8, format="midi"), tmp_path)
+    results = composer.compose(make_request("happy", variations=3, seed=100, length=8, format="midi"))
     assert [r.request.seed for r in results] == [100, 101, 102]
-    assert len({r.midi for r in results}) == 3
-    assert all("audio" not in r.files for r in results)
+    assert len({r.artifacts["midi"] for r in results}) == 3
+    assert all("audio" not in r.artifacts for r in results)
 
 
 def test_no_seed_draws_one_and_reports_it(composer, catalog, tmp_path):
@@ -70,5 +71,5 @@ def test_no_seed_draws_one_and_reports_it(composer, catalog, tmp_path):
 
     request = understand("happy", {"length": 6, "format": "midi", "engine": "rules"}, catalog)
     assert request.seed is None
-    (result,) = composer.compose(request, tmp_path)
-    assert isinstance(result.request.seed, int) and str(result.request.seed) in result.files["midi"].name
+    (result,) = composer.compose(request)
+    assert isinstance(result.request.seed, int) and str(result.request.seed) in written(result, tmp_path)["midi"].name

@@ -10,7 +10,7 @@ import pytest
 from composer.errors import InvalidRequest, ScoreDataError
 from composer.melody import EngineInfo, get_engine
 from composer.pipeline import Composer
-from composer.rearrange import keeps_notes, plan_of, rearrange
+from composer.remix import keeps_notes, plan_of, rearrange
 from composer.music.score import Score
 from composer.formats.score_json import score_from_json, score_to_json
 from composer.sing.singers import singer_for
@@ -31,7 +31,7 @@ def _shifted(score: Score, semitones: int, but: tuple[str, ...] = ()) -> dict[st
 
 
 def _retimed(piece, tempo):
-    from bot.remix import retime
+    from composer.remix import retime
 
     return retime(piece, tempo)
 

@@ -1,4 +1,4 @@
-"""How a /remix reads its changes: a new key is the key the member hears."""
+"""How a remix reads its changes: a new key is the key the member hears; tempo, pitch and key keep the notes."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from bot.remix import remix_of
+from composer.remix import keeps_notes, resolve_remix
 from composer.errors import InvalidRequest
 from composer.understanding.understand import understand
 
@@ -24,27 +24,28 @@ def sounding(request) -> str:
 
 def test_a_new_key_of_the_same_mode_is_the_sounding_key_and_keeps_the_notes(transposed, catalog):
     assert sounding(transposed) == "Eb major"
-    remix = remix_of(transposed, {"key": "D major"}, catalog)
-    assert remix.keeps_notes and sounding(remix.final_request) == "D major"
-    remix = remix_of(transposed, {"key": "D major", "pitch": 2}, catalog)  # then two semitones up from D
-    assert sounding(remix.final_request) == "E major"
+    remix = resolve_remix(transposed, {"key": "D major"}, catalog)
+    assert keeps_notes(transposed, remix) and sounding(remix) == "D major"
+    remix = resolve_remix(transposed, {"key": "D major", "pitch": 2}, catalog)  # then two semitones up from D
+    assert sounding(remix) == "E major"
 
 
 def test_pitch_alone_replaces_the_transposition_and_tempo_only_keeps_everything(transposed, catalog):
-    assert sounding(remix_of(transposed, {"pitch": 0}, catalog).final_request) == "C major"
-    remix = remix_of(transposed, {"tempo": "90"}, catalog)
-    assert remix.keeps_notes and remix.final_request == replace(transposed, tempo=90)
+    assert sounding(resolve_remix(transposed, {"pitch": 0}, catalog)) == "C major"
+    remix = resolve_remix(transposed, {"tempo": "90"}, catalog)
+    assert keeps_notes(transposed, remix) and remix == replace(transposed, tempo=90)
 
 
 def test_a_new_mode_recomposes_in_the_key_asked_for(transposed, catalog):
-    remix = remix_of(transposed, {"key": "D minor"}, catalog)
-    assert not remix.keeps_notes and sounding(remix.final_request) == "D minor"
-    assert remix.final_request.seed == transposed.seed
+    remix = resolve_remix(transposed, {"key": "D minor"}, catalog)
+    assert not keeps_notes(transposed, remix) and sounding(remix) == "D minor"
+    assert remix.seed == transposed.seed
 
 
 @pytest.mark.parametrize("changes,message", [({"tempo": "fast"}, "whole number"), ({"tempo": 900}, "tempo"),
                                              ({"pitch": 40}, "pitch"), ({"key": "H major"}, "key"),
-                                             ({"voice": "kazoo"}, "voice")])
+                                             ({"voice": "kazoo"}, "voice"), ({}, "say what to change"),
+                                             ({"tempo": None, "key": ""}, "say what to change")])
 def test_bad_changes_say_what_is_allowed(transposed, catalog, changes, message):
     with pytest.raises(InvalidRequest, match=message):
-        remix_of(transposed, changes, catalog)
+        resolve_remix(transposed, changes, catalog)

@@ -13,6 +13,7 @@ import mido
 import numpy as np
 import pytest
 
+from tests.pieces import written
 from composer.audio.encode import read_audio
 from evaluation.singing import ONSET_TOLERANCE_S, score_vocal, spectral_centroid
 from composer.sing.singers import SINGERS
@@ -31,7 +32,8 @@ def sung(composer, catalog, tmp_path_factory):
     for voice in ("male", "female"):
         request = understand("happy birthday dear friend", {"voice": voice, "seed": 11, "length": LENGTH_S,
                                                             "format": "wav", "stems": True}, catalog)
-        (composition,) = composer.compose(request, tmp_path_factory.mktemp(voice))
+        (composition,) = composer.compose(request)
+        composition.files = written(composition, tmp_path_factory.mktemp(voice))
         out[voice] = composition
     return out
 
@@ -59,8 +61,7 @@ def scores(sung):
 @pytest.mark.parametrize("voice", ["male", "female"])
 def test_stems_are_written_and_listed(sung, voice):
     composition = sung[voice]
-    manifest = composition.to_manifest()
-    stems = manifest["files"]["stems"]
+    stems = {name: str(path) for name, path in composition.files["stems"].items()}
     assert set(stems) == {"vocals", "accompaniment"}
     assert stems["vocals"].endswith("vocals.wav") and stems["accompaniment"].endswith("accompaniment.wav")
     vocals, _ = read_audio(composition.files["stems"]["vocals"])
@@ -122,16 +123,16 @@ def test_female_is_higher_and_brighter_than_male(scores):
 ])
 def test_bad_lyrics_are_sung_with_a_note(composer, make_request, tmp_path, lyrics, expect):
     request = make_request("happy birthday", voice="female", lyrics=lyrics, length=6, format="wav")
-    (composition,) = composer.compose(request, tmp_path)
+    (composition,) = composer.compose(request)
     assert expect in composition.description
-    audio, _ = read_audio(composition.files["audio"])
+    audio, _ = read_audio(composition.artifacts["audio"])
     assert np.isfinite(audio).all() and np.abs(audio).max() > 0.05
     assert composition.sung.syllables
 
 
 def test_empty_lyrics_sing_the_prompt_words(make_request, composer, tmp_path):
     request = make_request("sunny morning", voice="male", lyrics="", length=6, format="midi")
-    (composition,) = composer.compose(request, tmp_path)
+    (composition,) = composer.compose(request)
     assert composition.request.lyrics == "sunny morning"
     assert [s.syllable.text for s in composition.sung.syllables[:4]] == ["sun", "ny", "mor", "ning"]
 

@@ -1,0 +1,191 @@
+"""The job queue: fair admission, persisted jobs, tickets in order, cancellation and restart.
+
+Jobs live in storage from the moment they are accepted, so a restart composes and delivers
+whatever was queued or running. In memory the queue keeps the order and fairness; the runner
+(`bot.job_runner`) takes batches from it and `bot.job_delivery` posts and records the pieces.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import discord
+
+from bot.admission import Admission
+from bot.config import Limits
+from bot.delivery import Reply
+from bot.job_runner import JobRunner
+from bot.jobspec import JobSpec
+from bot.progress import Progress
+from bot.views import progress_view
+from bot.worker import ComposerWorker
+from composer import MuseError
+from storage import Database, Job, NewJob
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(eq=False)
+class Ticket:
+    """One accepted job as the running process tracks it."""
+
+    job: Job
+    spec: JobSpec
+    reply: Reply
+    progress: Progress
+    state: str = "queued"  # queued | running | delivering | done | failed
+    accepted_at: float = field(default_factory=time.monotonic)
+    cancelled: bool = False  # set by Cancel: a running job renders nothing more
+
+    @property
+    def id(self) -> int:
+        return self.job.id
+
+    @property
+    def pieces(self) -> int:
+        return self.spec.request.variations if self.spec.mode != "remix" else 1
+
+
+@dataclass
+class QueueStats:
+    accepted: int = 0
+    delivered: int = 0
+    failed: int = 0
+    cancelled: int = 0
+    batches: list[int] = field(default_factory=list)  # pieces per compose batch
+    delivery_s: list[float] = field(default_factory=list)  # accepted → delivered, per job
+
+
+class JobQueue:
+    def __init__(self, db: Database, worker: ComposerWorker, limits: Limits):
+        self.db = db
+        self.worker = worker
+        self.limits = limits
+        self.admission = Admission(limits)
+        self.stats = QueueStats()
+        self.client: discord.Client | None = None
+        self.waiting: list[Ticket] = []
+        self.running: dict[int, Ticket] = {}
+        self._tickets: dict[int, Ticket] = {}
+        self.wake = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self.job_s = 1.0  # moving average of one job's worker time, for "try again in N s"
+        self.runner = JobRunner(self)
+
+    # -- admission -----------------------------------------------------------------------
+    def reserve(self, member_id: int, guild_id: int | None) -> str | None:
+        """Take a slot for a member now (before any await), or return the polite refusal."""
+        busy = len(self.waiting) + len(self.running)
+        line = self.admission.refusal(member_id, guild_id, busy * self.job_s / max(1, self.limits.batch_max) + self.job_s)
+        if line is None:
+            self.admission.take(member_id, guild_id)
+            self._idle.clear()
+        return line
+
+    def unreserve(self, member_id: int, guild_id: int | None) -> None:
+        self.admission.release(member_id, guild_id)
+        self._check_idle()
+
+    async def submit(self, spec: JobSpec, *, requester_id: int, guild_id: int | None, channel_id: int | None,
+                     token: str | None = None, token_expires_at: datetime | None = None) -> Ticket:
+        """Persist a reserved job and queue it; its reply shows the position from now on."""
+        try:
+            job = await self.db.jobs.enqueue(NewJob(
+                requester_id=requester_id, payload=spec.to_payload(), guild_id=guild_id, channel_id=channel_id,
+                interaction_token=token, token_expires_at=token_expires_at))
+        except BaseException:
+            self.unreserve(requester_id, guild_id)
+            raise
+        ticket = self._track(job, spec)
+        self.stats.accepted += 1
+        return ticket
+
+    def _track(self, job: Job, spec: JobSpec) -> Ticket:
+        assert self.client is not None, "attach the queue to a client first"
+        reply = Reply(self.client, spec.reply, job.requester_id, job.interaction_token, job.token_expires_at)
+        view = progress_view(job.id)
+        progress = Progress(lambda text: reply.progress(text, view), self.limits.progress_interval_s)
+        ticket = Ticket(job, spec, reply, progress)
+        self._tickets[job.id] = ticket
+        self.waiting.append(ticket)
+        self.announce_positions()
+        self.wake.set()
+        return ticket
+
+    def position(self, job_id: int) -> int | None:
+        return next((i + 1 for i, t in enumerate(self.waiting) if t.id == job_id), None)
+
+    def announce_positions(self) -> None:
+        for i, ticket in enumerate(self.waiting):
+            ahead = i + len(self.running)
+            ticket.progress.update(f"Queued: position {i + 1} ({ahead} ahead of you). I'll post the piece here."
+                                   if ahead else "Starting…")
+
+    # -- restart ---------------------------------------------------------------------------
+    async def restore(self) -> int:
+        """Queue again whatever a previous process accepted but did not finish."""
+        await self.db.jobs.requeue_running()
+        restored = 0
+        for job in await self.db.jobs.list_active():
+            try:
+                spec = JobSpec.from_payload(job.payload)
+            except (MuseError, KeyError, TypeError, ValueError) as exc:
+                log.warning("job %s cannot be restored: %s", job.id, exc)
+                await self.db.jobs.claim(job.id)
+                await self.db.jobs.fail(job.id, f"unreadable payload: {exc}")
+                continue
+            self.admission.take(job.requester_id, job.guild_id, cooldown=False)
+            self._idle.clear()
+            self._track(job, spec)
+            restored += 1
+        if restored:
+            log.info("restored %d unfinished jobs", restored)
+        return restored
+
+    # -- cancellation ----------------------------------------------------------------------
+    async def cancel(self, job_id: int, requester_id: int) -> bool:
+        """Cancel a queued or running job of this member; False when there is none."""
+        if not await self.db.jobs.cancel(job_id, requester_id=requester_id):
+            return False
+        ticket = self._tickets.get(job_id)
+        if ticket is not None:
+            ticket.cancelled = True
+            await ticket.progress.close()
+            if ticket in self.waiting:
+                self.waiting.remove(ticket)
+                self.forget(ticket)
+                self.announce_positions()
+            # a running ticket stops before its next render (the one under way, if any, finishes)
+        self.stats.cancelled += 1
+        return True
+
+    # -- the worker loop and bookkeeping ---------------------------------------------------
+    async def run(self) -> None:
+        """Compose forever (see `JobRunner.run`)."""
+        await self.runner.run()
+
+    def forget(self, ticket: Ticket) -> None:
+        """The job is over (delivered, failed or cancelled): free its slot and let the next one in."""
+        if self._tickets.pop(ticket.id, None) is not None:
+            self.admission.release(ticket.job.requester_id, ticket.job.guild_id)
+        self.running.pop(ticket.id, None)
+        ticket.state = "done"
+        self.wake.set()
+        self._check_idle()
+
+    def _check_idle(self) -> None:
+        if self.admission.active == 0 and not self._tickets:
+            self._idle.set()
+
+    async def wait_idle(self, timeout_s: float | None = None) -> None:
+        """Until nothing is queued, running or being delivered (tests and benchmarks drain with it)."""
+        await asyncio.wait_for(self._idle.wait(), timeout_s)
+
+    def describe(self) -> dict[str, Any]:
+        return {"waiting": len(self.waiting), "running": len(self.running), "active": self.admission.active}

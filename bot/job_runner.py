@@ -1,0 +1,170 @@
+"""Running jobs: take a fair batch, compose it in one model pass, finish each piece, hand it over.
+
+A batch takes at most one job per member (so each member has one running at a time), oldest
+first, up to `batch_max` pieces. Each job is then finished (rendered and encoded by the composer)
+on its own, so Cancel stops it before its next render and one bad piece fails only its job.
+Deliveries run as their own tasks while the runner moves on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import TYPE_CHECKING
+
+import discord
+
+from bot.job_delivery import deliver
+from bot.tasks import spawn
+from bot.worker import Finished
+from composer import Draft, MuseError
+from storage import InvalidStateError
+
+if TYPE_CHECKING:
+    from bot.job_queue import JobQueue, Ticket
+
+log = logging.getLogger(__name__)
+
+FAILED_LINE = "Sorry, something went wrong composing this piece; it has been logged."
+TIMEOUT_LINE = "Sorry, that piece took too long to make; try a shorter one."
+
+
+class JobRunner:
+    def __init__(self, queue: "JobQueue"):
+        self.queue = queue
+
+    async def run(self) -> None:
+        """Compose forever: take a fair batch, compose it in one pass, finish and deliver each job."""
+        queue = self.queue
+        while True:
+            batch = self._take_batch() if queue.waiting else []
+            if not batch:  # nothing waiting, or everyone waiting already has a job running
+                queue.wake.clear()
+                await queue.wake.wait()
+                continue
+            try:
+                await self._process(batch)
+            except Exception as exc:  # the runner must outlive one bad batch (e.g. storage busy)
+                log.error("a batch failed", exc_info=exc)
+                for ticket in batch:
+                    if ticket.state in ("queued", "running"):
+                        await self.fail(ticket, exc)
+
+    def _take_batch(self) -> list["Ticket"]:
+        queue = self.queue
+        batch: list[Ticket] = []
+        members = {t.job.requester_id for t in queue.running.values()}
+        pieces = 0
+        for ticket in list(queue.waiting):
+            if ticket.job.requester_id in members:
+                continue
+            if batch and pieces + ticket.pieces > queue.limits.batch_max:
+                break
+            batch.append(ticket)
+            members.add(ticket.job.requester_id)
+            pieces += ticket.pieces
+        for ticket in batch:
+            queue.waiting.remove(ticket)
+        return batch
+
+    async def _process(self, batch: list["Ticket"]) -> None:
+        claimed = await self._claim(batch)
+        drafts = await self._compose(claimed)
+        for ticket in claimed:
+            if ticket.state != "running":
+                continue
+            if ticket.cancelled:
+                self._stop(ticket)
+                continue
+            started = time.monotonic()
+            try:
+                finished = await self._finish(ticket, drafts.get(ticket.id))
+            except Exception as exc:
+                await self.fail(ticket, exc)
+                continue
+            if ticket.cancelled:
+                self._stop(ticket)
+                continue
+            compose_s = sum(f.piece.timings_s.get("compose", 0.0) for f in finished)
+            self.queue.job_s = 0.8 * self.queue.job_s + 0.2 * (time.monotonic() - started + compose_s)
+            ticket.state = "delivering"
+            del self.queue.running[ticket.id]
+            self.queue.wake.set()
+            spawn(deliver(self.queue, ticket, finished), name=f"deliver-job-{ticket.id}")
+
+    async def _claim(self, batch: list["Ticket"]) -> list["Ticket"]:
+        claimed = []
+        for ticket in batch:
+            if await self.queue.db.jobs.claim(ticket.id) is None:  # cancelled while it waited
+                self.queue.forget(ticket)
+                continue
+            ticket.state = "running"
+            self.queue.running[ticket.id] = ticket
+            ticket.progress.update("Composing…")
+            claimed.append(ticket)
+        self.queue.announce_positions()
+        return claimed
+
+    async def _compose(self, claimed: list["Ticket"]) -> dict[int, list[Draft]]:
+        """Every piece of the batch's compose and variation jobs, in one pass of the model."""
+        plain = [t for t in claimed if t.spec.mode != "remix"]
+        if not plain:
+            return {}
+        requests = [r for t in plain for r in t.spec.request.variation_requests()]
+        try:
+            drafts, _ = await asyncio.wait_for(self.queue.worker.compose(requests), self.queue.limits.job_timeout_s)
+        except Exception as exc:
+            for ticket in plain:
+                await self.fail(ticket, exc)
+            return {}
+        self.queue.stats.batches.append(len(requests))
+        out = {}
+        for ticket in plain:
+            out[ticket.id], drafts = drafts[: ticket.pieces], drafts[ticket.pieces:]
+        return out
+
+    async def _finish(self, ticket: "Ticket", drafts: list[Draft] | None) -> list[Finished]:
+        worker, timeout_s = self.queue.worker, self.queue.limits.job_timeout_s
+        if ticket.spec.mode == "remix":
+            spec = ticket.spec
+            parent = await self.queue.db.compositions.get(spec.parent_id) if spec.parent_id is not None else None
+            drafts = [await asyncio.wait_for(worker.remix(spec.request, parent, spec.parent_request), timeout_s)]
+        assert drafts is not None
+        ticket.progress.update("Rendering…")
+        finished = []
+        for draft in drafts:
+            if ticket.cancelled:
+                break
+            finished.append(await asyncio.wait_for(worker.finish(draft, ticket.spec.reply.filesize_limit), timeout_s))
+        return finished
+
+    async def fail(self, ticket: "Ticket", exc: BaseException) -> None:
+        if isinstance(exc, MuseError):
+            line = f"Sorry: {exc}"
+        elif isinstance(exc, (asyncio.TimeoutError, TimeoutError)):
+            line = TIMEOUT_LINE
+        else:
+            log.error("job %s failed", ticket.id, exc_info=exc)
+            line = FAILED_LINE
+        queue = self.queue
+        queue.running.pop(ticket.id, None)
+        ticket.state = "failed"
+        queue.stats.failed += 1
+        try:
+            await queue.db.jobs.fail(ticket.id, str(exc) or type(exc).__name__)
+        except InvalidStateError:
+            pass  # cancelled meanwhile
+        except Exception:
+            log.exception("could not mark job %s failed", ticket.id)
+        await ticket.progress.close()
+        try:
+            await ticket.reply.fail(line)
+        except discord.HTTPException as http_exc:
+            log.warning("could not tell the requester of job %s: %s", ticket.id, http_exc)
+        queue.forget(ticket)
+
+    def _stop(self, ticket: "Ticket") -> None:
+        """A running job was cancelled: free its slot and let the next one in."""
+        log.info("job %s cancelled while running; stopped before rendering more", ticket.id)
+        self.queue.forget(ticket)
