@@ -13,7 +13,7 @@ from bot.config import BotConfig
 from bot.errors import on_app_command_error
 from bot.job_queue import JobQueue
 from bot.tasks import spawn
-from composer.catalog import Catalog
+from composer import Catalog
 from storage import Database
 
 log = logging.getLogger(__name__)

@@ -11,10 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
-from composer.errors import MuseError
-from composer.melody import default_engine
+from composer import MuseError, default_engine
+from storage.paths import DEFAULT_DATA_DIR, data_dir_path
 
-DEFAULT_DATA_DIR = "./data"
 
 
 class ConfigError(MuseError):
@@ -97,7 +96,7 @@ def load_config(environ: Mapping[str, str] | None = None, dotenv: Path | None = 
         raise ConfigError(f"MUSE_SYNC_GUILD must be a guild id (digits), got {sync_guild!r}")
     return BotConfig(
         token=token,
-        data_dir=Path(env.get("MUSE_DATA_DIR") or DEFAULT_DATA_DIR).expanduser(),
+        data_dir=data_dir_path(env),
         api_base=env.get("MUSE_DISCORD_API_BASE") or None,
         gateway=env.get("MUSE_DISCORD_GATEWAY") or None,
         sync_guild=int(sync_guild) if sync_guild else None,

@@ -10,7 +10,7 @@ import logging
 import discord
 from discord import app_commands
 
-from composer.errors import MuseError
+from composer import MuseError
 from storage import StorageError
 
 log = logging.getLogger(__name__)

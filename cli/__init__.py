@@ -6,17 +6,9 @@ import argparse
 import logging
 import sys
 
-from cli import bot_cmd, compose_cmd, catalog_cmd, parse_cmd, train_cmd
+from cli import bot_cmd, catalog_cmd, compose_cmd, db_cmd, parse_cmd, train_cmd
 
-# Each module adds its subcommand; `db` and `bot` join as their packages land.
-_COMMAND_MODULES = [compose_cmd, parse_cmd, catalog_cmd, bot_cmd, train_cmd]
-
-try:  # storage is optional until its package lands
-    from cli import db_cmd
-
-    _COMMAND_MODULES.append(db_cmd)
-except ImportError:  # pragma: no cover - only while storage is absent
-    pass
+_COMMAND_MODULES = [compose_cmd, parse_cmd, catalog_cmd, bot_cmd, train_cmd, db_cmd]
 
 
 class UsageError(Exception):
@@ -38,7 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from composer.errors import MuseError
+    from composer import MuseError
 
     parser = build_parser()
     try:

@@ -14,7 +14,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from composer.catalog import default_catalog
+    from composer import default_catalog
 
     catalog = default_catalog()
     items = catalog.themes if args.kind == "themes" else catalog.voices

@@ -50,8 +50,7 @@ def _read_line(line: str) -> tuple[str, dict[str, Any]] | dict[str, Any]:
 
 
 def _resolve(prompt: str, options: dict[str, Any], catalog: Any) -> dict[str, Any]:
-    from composer.errors import MuseError
-    from composer.understanding.understand import interpret
+    from composer import MuseError, interpret
 
     try:
         understanding = interpret(prompt, options, catalog)
@@ -60,28 +59,12 @@ def _resolve(prompt: str, options: dict[str, Any], catalog: Any) -> dict[str, An
     return {"request": understanding.request.to_manifest(), "understanding": understanding.to_json()}
 
 
-def _theme_texts(items: list[Any]) -> list[str]:
-    """The texts the theme step will embed for a block (prompts without a theme option)."""
-    from composer.understanding.understand import theme_text
-
-    texts = (theme_text(item[0]) for item in items if isinstance(item, tuple) and "theme" not in item[1])
-    return [t for t in texts if t]
-
-
-def _embed(texts: list[str]) -> None:
-    from composer.understanding import semantic
-
-    model = semantic.get_semantics() if texts else None
-    if model is not None:
-        model.prime(texts)
-
-
 def run_batch(stream: TextIO, out: TextIO) -> None:
     """Stream JSON lines in and out. Each block's prompts are embedded in one call on a worker thread
     (ONNX Runtime releases the GIL) while the main thread resolves and writes the block before it."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from composer.catalog import default_catalog
+    from composer import default_catalog, prime_understanding
 
     catalog = default_catalog()
 
@@ -105,7 +88,8 @@ def run_batch(stream: TextIO, out: TextIO) -> None:
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="muse-embed") as pool:
         previous = None
         for block in blocks():
-            embedding = pool.submit(_embed, _theme_texts(block))
+            prompts = [item[0] for item in block if isinstance(item, tuple) and "theme" not in item[1]]
+            embedding = pool.submit(prime_understanding, prompts)
             if previous is not None:
                 write(previous)
             embedding.result()
@@ -115,9 +99,7 @@ def run_batch(stream: TextIO, out: TextIO) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from composer.catalog import default_catalog
-    from composer.errors import InvalidRequest
-    from composer.understanding.understand import interpret
+    from composer import InvalidRequest, default_catalog, interpret
 
     if args.batch:
         if args.prompt:

@@ -37,10 +37,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run_data(args: argparse.Namespace) -> int:
     from training.corpus import COLLECTIONS, prepare
     from training.dataset import build
-    from composer.model.paths import corpus_dir, data_dir
     from composer.model.tokenizer import Tokenizer
+    from storage.paths import data_dir
 
-    corpus = args.corpus or corpus_dir()
+    corpus = args.corpus or data_dir() / "corpus"
     out = args.out or data_dir() / "tokens"
     collections = tuple(args.collections.split(",")) if args.collections else COLLECTIONS
     if not args.tokenize_only:
@@ -51,14 +51,14 @@ def run_data(args: argparse.Namespace) -> int:
 
 def run_train(args: argparse.Namespace) -> int:
     from composer.model.model import ModelConfig
-    from composer.model.paths import data_dir, runs_dir
+    from storage.paths import data_dir
     from training.train import TrainConfig, train
 
     cfg = TrainConfig(batch_size=args.batch_size, learning_rate=args.lr, min_learning_rate=args.lr / 10,
                       max_steps=args.steps, eval_every=args.eval_every, max_minutes=args.minutes,
                       threads=args.threads)
     model_cfg = ModelConfig(n_embd=args.width, n_layer=args.layers, n_head=args.heads)
-    state = train(args.data or data_dir() / "tokens", args.run_dir or runs_dir() / "main", model_cfg, cfg,
+    state = train(args.data or data_dir() / "tokens", args.run_dir or data_dir() / "runs" / "main", model_cfg, cfg,
                   export=args.export, progress=not args.no_progress)
     last = state["history"][-1] if state["history"] else {}
     print(json.dumps({"step": state["step"], "best_val_loss": state["best_val"], "last": last}))

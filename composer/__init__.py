@@ -25,6 +25,7 @@ _EXPORTS = {
     "draw_seed": "composer.request",
     "understand": "composer.understanding.understand",
     "interpret": "composer.understanding.understand",
+    "prime_understanding": "composer.understanding.understand",
     "resolve_remix": "composer.remix",
     "Catalog": "composer.catalog",
     "default_catalog": "composer.catalog",

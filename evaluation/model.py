@@ -242,11 +242,10 @@ def _same_key(stated: str, key) -> bool:
 def main(argv: list[str] | None = None) -> int:
     from composer.melody.model import DEFAULT_CHECKPOINT
     from training.dataset import load_pieces
-    from composer.model.paths import data_dir
-
     parser = argparse.ArgumentParser(prog="python -m evaluation.model")
     parser.add_argument("--checkpoint", type=Path, default=DEFAULT_CHECKPOINT)
-    parser.add_argument("--data", type=Path, default=data_dir() / "tokens")
+    parser.add_argument("--data", type=Path, default=Path("data/tokens"),
+                        help="token arrays from `muse data` (default data/tokens: where it writes without MUSE_DATA_DIR)")
     parser.add_argument("--pieces", type=int, default=200)
     parser.add_argument("--out", type=Path, help="write the JSON report here")
     parser.add_argument("--skip-nll", action="store_true")

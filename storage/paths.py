@@ -13,10 +13,15 @@ DB_FILENAME = "muse.sqlite3"
 ARTIFACTS_DIRNAME = "artifacts"
 
 
+def data_dir_path(environ: Mapping[str, str] | None = None) -> Path:
+    """MUSE_DATA_DIR (default ./data), resolved here and nowhere else; nothing is created."""
+    env = os.environ if environ is None else environ
+    return Path(env.get("MUSE_DATA_DIR") or DEFAULT_DATA_DIR).expanduser()
+
+
 def data_dir(environ: Mapping[str, str] | None = None) -> Path:
     """The data directory, created if missing (so a fresh checkout just works)."""
-    env = os.environ if environ is None else environ
-    path = Path(env.get("MUSE_DATA_DIR") or DEFAULT_DATA_DIR).expanduser()
+    path = data_dir_path(environ)
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

@@ -1,20 +1,7 @@
-"""Where the model's data lives: generated data under MUSE_DATA_DIR, shipped weights in the package."""
+"""Where the shipped model weights live: inside the package, found from any working directory."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 CHECKPOINT_DIR = Path(__file__).resolve().parent.parent / "checkpoints"
-
-
-def data_dir() -> Path:
-    return Path(os.environ.get("MUSE_DATA_DIR", "data"))
-
-
-def corpus_dir() -> Path:
-    return data_dir() / "corpus"
-
-
-def runs_dir() -> Path:
-    return data_dir() / "runs"

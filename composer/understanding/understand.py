@@ -396,3 +396,12 @@ def interpret(prompt: str, options: Mapping[str, Any] | None, catalog: Catalog) 
 def understand(prompt: str, options: Mapping[str, Any] | None, catalog: Catalog) -> CompositionRequest:
     """Resolve one request. Raises InvalidRequest with a message that says what is allowed."""
     return interpret(prompt, options, catalog).request
+
+
+def prime_understanding(prompts: list[str]) -> None:
+    """Embed many prompts' theme texts in one call, so resolving them one at a time finds them cached.
+    ONNX Runtime releases the GIL: a thread can do this for one block while another resolves the last."""
+    texts = [t for t in (theme_text(p) for p in prompts) if t]
+    model = semantic.get_semantics() if texts else None
+    if model is not None:
+        model.prime(texts)
