@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import io
-
-from pathlib import Path
+from dataclasses import dataclass
 
 from PIL import Image, ImageDraw, ImageFont
 
@@ -30,66 +29,88 @@ def _font(size: int) -> ImageFont.ImageFont:
         return ImageFont.load_default()
 
 
+@dataclass(frozen=True)
+class _Frame:
+    """Where quarter notes and pitches land on the canvas."""
+
+    low: int
+    high: int
+    total: float
+    roll_bottom: float = HEIGHT - MARGIN_B - DRUM_LANE - 10
+
+    def x(self, q: float) -> float:
+        return MARGIN_L + (WIDTH - MARGIN_L - MARGIN_R) * q / self.total
+
+    def y(self, pitch: int) -> float:
+        return self.roll_bottom - (pitch - self.low) * (self.roll_bottom - MARGIN_T) / max(1, self.high - self.low)
+
+
 def draw_piano_roll(score: Score, subtitle: str = "", sections: list[tuple[str, float]] | None = None) -> bytes:
     """The piece as a PNG: one colour per track, drums in their own lane, sections marked."""
     image = Image.new("RGB", (WIDTH, HEIGHT), BACKGROUND)
     draw = ImageDraw.Draw(image, "RGBA")
-    title_font, small = _font(30), _font(15)
-    draw.text((MARGIN_L, 18), score.title, fill=TEXT, font=title_font)
+    small = _font(15)
+    draw.text((MARGIN_L, 18), score.title, fill=TEXT, font=_font(30))
     draw.text((MARGIN_L, 56), subtitle, fill=MUTED, font=small)
-
     pitched = [n for t in score.tracks if not t.is_drums for n in t.notes]
-    low = min((n.pitch for n in pitched), default=48) - 2
-    high = max((n.pitch for n in pitched), default=84) + 2
-    roll_bottom = HEIGHT - MARGIN_B - DRUM_LANE - 10
-    plot_w = WIDTH - MARGIN_L - MARGIN_R
-    total = max(score.total_quarters, 1e-6)
+    frame = _Frame(low=min((n.pitch for n in pitched), default=48) - 2,
+                   high=max((n.pitch for n in pitched), default=84) + 2, total=max(score.total_quarters, 1e-6))
+    _grid(draw, frame, score, sections or [], small)
+    _pitched_notes(draw, frame, score)
+    _drum_lane(draw, frame, score, small)
+    _legend(draw, score, small)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", optimize=False)
+    return buffer.getvalue()
 
-    def x(q: float) -> float:
-        return MARGIN_L + plot_w * q / total
 
-    def y(pitch: int) -> float:
-        return roll_bottom - (pitch - low) * (roll_bottom - MARGIN_T) / max(1, high - low)
-
-    for octave_c in range((low // 12 + 1) * 12, high + 1, 12):
-        draw.line([(MARGIN_L, y(octave_c)), (WIDTH - MARGIN_R, y(octave_c))], fill=(32, 35, 48))
-        draw.text((12, y(octave_c) - 8), f"C{octave_c // 12 - 1}", fill=MUTED, font=small)
+def _grid(draw: ImageDraw.ImageDraw, f: _Frame, score: Score, sections: list[tuple[str, float]],
+          font: ImageFont.ImageFont) -> None:
+    """Octave lines with their C, bar lines (every fourth brighter) and the section names."""
+    for octave_c in range((f.low // 12 + 1) * 12, f.high + 1, 12):
+        draw.line([(MARGIN_L, f.y(octave_c)), (WIDTH - MARGIN_R, f.y(octave_c))], fill=(32, 35, 48))
+        draw.text((12, f.y(octave_c) - 8), f"C{octave_c // 12 - 1}", fill=MUTED, font=font)
     bar_q = score.numerator * 4 / score.denominator
-    bars = int(round(total / bar_q))
-    for b in range(bars + 1):
+    for b in range(int(round(f.total / bar_q)) + 1):
         colour = GRID if b % 4 else (70, 76, 100)
-        draw.line([(x(b * bar_q), MARGIN_T), (x(b * bar_q), HEIGHT - MARGIN_B)], fill=colour, width=1)
-    for name, start_q in sections or []:
-        draw.text((x(start_q) + 4, MARGIN_T - 20), name, fill=MUTED, font=small)
+        draw.line([(f.x(b * bar_q), MARGIN_T), (f.x(b * bar_q), HEIGHT - MARGIN_B)], fill=colour, width=1)
+    for name, start_q in sections:
+        draw.text((f.x(start_q) + 4, MARGIN_T - 20), name, fill=MUTED, font=font)
 
-    row_h = max(3.0, (roll_bottom - MARGIN_T) / max(1, high - low) * 0.9)
+
+def _pitched_notes(draw: ImageDraw.ImageDraw, f: _Frame, score: Score) -> None:
+    """Every pitched note as a bar, the tune drawn last so it stays on top."""
+    row_h = max(3.0, (f.roll_bottom - MARGIN_T) / max(1, f.high - f.low) * 0.9)
     order = ["pad", "harmony", "bass", "lead", "vocals"]
     for track in sorted((t for t in score.tracks if not t.is_drums),
                         key=lambda t: order.index(t.name) if t.name in order else 0):
         r, g, b = COLOURS.get(track.name, (220, 220, 220))
         alpha = 255 if track.name in ("lead", "vocals") else 170
         for n in track.notes:
-            top = y(n.pitch) - row_h / 2
-            draw.rounded_rectangle([x(n.start), top, max(x(n.start) + 2, x(n.end) - 1), top + row_h],
+            top = f.y(n.pitch) - row_h / 2
+            draw.rounded_rectangle([f.x(n.start), top, max(f.x(n.start) + 2, f.x(n.end) - 1), top + row_h],
                                    radius=2, fill=(r, g, b, alpha))
-    drums = score.track("drums")
+
+
+def _drum_lane(draw: ImageDraw.ImageDraw, f: _Frame, score: Score, font: ImageFont.ImageFont) -> None:
+    """One row per drum sound under the roll, each hit a tick as strong as its velocity."""
     lane_top = HEIGHT - MARGIN_B - DRUM_LANE
-    draw.text((12, lane_top + DRUM_LANE / 2 - 8), "drums", fill=MUTED, font=small)
-    if drums:
-        kinds = sorted({n.pitch for n in drums.notes})
-        lane_h = DRUM_LANE / max(1, len(kinds))
-        for n in drums.notes:
-            row = kinds.index(n.pitch)
-            top = lane_top + row * lane_h
-            draw.rectangle([x(n.start), top + 1, x(n.start) + 2, top + max(2, lane_h - 1)],
-                           fill=(*COLOURS["drums"], 90 + n.velocity))
+    draw.text((12, lane_top + DRUM_LANE / 2 - 8), "drums", fill=MUTED, font=font)
+    drums = score.track("drums")
+    if not drums:
+        return
+    kinds = sorted({n.pitch for n in drums.notes})
+    lane_h = DRUM_LANE / max(1, len(kinds))
+    for n in drums.notes:
+        top = lane_top + kinds.index(n.pitch) * lane_h
+        draw.rectangle([f.x(n.start), top + 1, f.x(n.start) + 2, top + max(2, lane_h - 1)],
+                       fill=(*COLOURS["drums"], 90 + n.velocity))
+
+
+def _legend(draw: ImageDraw.ImageDraw, score: Score, font: ImageFont.ImageFont) -> None:
     legend_x = WIDTH - MARGIN_R
     for track in reversed(score.tracks):
         label = f"{track.name}: {track.instrument}" if track.instrument else track.name
-        width = draw.textlength(label, font=small)
-        legend_x -= width + 30
+        legend_x -= draw.textlength(label, font=font) + 30
         draw.rectangle([legend_x, 62, legend_x + 12, 74], fill=COLOURS.get(track.name, (220, 220, 220)))
-        draw.text((legend_x + 18, 58), label, fill=TEXT, font=small)
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG", optimize=False)
-    return buffer.getvalue()
+        draw.text((legend_x + 18, 58), label, fill=TEXT, font=font)
