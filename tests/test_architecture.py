@@ -11,7 +11,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PRODUCT = ("composer", "storage", "bot", "cli", "training", "evaluation")
@@ -52,7 +51,7 @@ def long_functions(source: str, name: str) -> list[str]:
 
 
 def test_long_function_detector():
-    """Guards the detector itself, so the xfail below cannot hide a checker that finds nothing."""
+    """Guards the detector itself, so the check below cannot pass by finding nothing."""
     body = "".join(f"    x = {i}\n" for i in range(MAX_LINES))
     assert long_functions(f"def f():\n{body}", "m.py") == [f"m.py:1 f ({MAX_LINES + 1} lines)"]
     assert long_functions(f"# long: one table\ndef f():\n{body}", "m.py") == []
@@ -62,7 +61,6 @@ def test_long_function_detector():
     assert long_functions(f"def f():\n{exactly}", "m.py") == []
 
 
-@pytest.mark.xfail(strict=False, reason="a few long functions are being split; remove this mark then")
 def test_product_functions_are_short():
     """Long functions hide several jobs; a deliberate one says why with `# long: <reason>`."""
     found = []
