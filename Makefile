@@ -40,6 +40,11 @@ demo: system $(STAMP)
 test: system $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# The quick tier while working: every test not marked slow (end-to-end processes, audio, training).
+.PHONY: test-fast
+test-fast: system $(STAMP)
+	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
+
 bench: system $(STAMP)
 	$(PY) -m bench
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.bot.conftest import fields, has_midi, muse, start_worker
 from tests.discord_standin import StandIn
+
+pytestmark = pytest.mark.slow
 
 
 async def test_variation_button_composes_the_same_request_with_a_new_seed(standin: StandIn, bot) -> None:

@@ -5,9 +5,12 @@ from __future__ import annotations
 import io
 
 import mido
+import pytest
 
 from tests.bot.conftest import fields, has_midi, piece_files
 from tests.discord_standin import StandIn
+
+pytestmark = pytest.mark.slow
 
 
 def _notes_and_tempo(midi: bytes) -> tuple[list[tuple[int, int, int]], int]:

@@ -9,6 +9,7 @@ import logging
 from dataclasses import replace
 
 import mido
+import pytest
 
 from bot.config import BotConfig
 from composer.melody import get_engine
@@ -19,6 +20,8 @@ from composer.music.theory import Key
 from tests.bot.conftest import fields, has_midi, muse, piece_files, start_worker
 from tests.composer.test_remix import BatchNudged
 from tests.discord_standin import StandIn
+
+pytestmark = pytest.mark.slow
 
 Notes = list[tuple[int, int, int, int, int]]
 

@@ -8,6 +8,8 @@ import pytest
 from tests.bot.conftest import has_midi, muse, piece_files, start_worker, with_limits
 from tests.discord_standin import StandIn
 
+pytestmark = pytest.mark.slow
+
 
 async def _held_job(standin: StandIn, **options):
     """A /compose whose job waits (the worker is not started) after its first progress edit."""

@@ -50,6 +50,7 @@ def test_every_theme_and_voice_pair_composes(catalog, rules_engine, theme, voice
         assert any(t.is_drums for t in info.tracks)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("theme", THEMES)
 def test_every_theme_renders_real_audio(composer, catalog, theme):
     voice = VOICES[THEMES.index(theme) % len(VOICES)]
@@ -70,6 +71,7 @@ def test_musicality_on_every_theme(catalog, rules_engine, theme):
         assert ends_on_tonic(info, request.key)
 
 
+@pytest.mark.slow
 def test_themes_are_told_apart_by_a_nearest_centroid_classifier(catalog):
     infos, labels = compose_theme_pieces(catalog, seeds_per_theme=5, length_s=20)
     accuracy, confusion = loo_nearest_centroid(feature_matrix(infos), labels)
@@ -101,6 +103,7 @@ def test_theme_character(catalog, rules_engine):
     assert np.mean([n.velocity for n in info.pitched]) < 70
 
 
+@pytest.mark.slow
 def test_voice_timbres_differ_in_the_audio(composer):
     for theme in ("happy", "sad"):
         centroids = {v: mix for v, (mix, _) in voice_centroids(composer, ["piano", "synth", "metal", "drums"],

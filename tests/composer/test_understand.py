@@ -251,6 +251,7 @@ def test_shipped_phrase_vectors_cover_every_builtin_theme(catalog):
     assert np.all((fresh * np.stack([cache[p] for p in phrases[:5]])).sum(1) > 0.999)
 
 
+@pytest.mark.slow
 def test_random_mixtures_of_cues_and_junk_never_crash(catalog):
     """Only InvalidRequest may escape, whatever the mix of cue words, symbols and invisible characters."""
     import random

@@ -16,6 +16,8 @@ import pytest
 
 from storage import open_database
 
+pytestmark = pytest.mark.slow
+
 ROUNDS = 20
 HELPER = Path(__file__).with_name("storage_crash_writer.py")
 REPO_ROOT = Path(__file__).resolve().parents[2]

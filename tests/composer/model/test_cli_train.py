@@ -7,7 +7,11 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
+import pytest
+
 from training.corpus import Work
+
+pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[3]
 

@@ -40,6 +40,7 @@ def test_model_melodies_follow_the_plan(model_engine, plans):
         assert starts == sorted(starts)
 
 
+@pytest.mark.slow
 def test_model_is_deterministic_per_seed(model_engine, make_plan_for):
     plan = make_plan_for(seed=11, length=20)
     first = model_engine.write([plan], [11])
@@ -54,6 +55,7 @@ def test_engine_names_its_checkpoint(model_engine):
     assert manifest["version"].startswith("gpt2-")
 
 
+@pytest.mark.slow
 def test_every_theme_arranges_with_model_melodies(composer, catalog):
     """One batch across all themes through plan → model → arrangement → MIDI, read back."""
     from dataclasses import replace
@@ -73,6 +75,7 @@ def test_every_theme_arranges_with_model_melodies(composer, catalog):
         assert same_pitch_overlaps(info.melody.notes) == 0, request.theme
 
 
+@pytest.mark.slow
 def test_returning_sections_repeat_the_tune_with_one_bar_varied(model_engine, make_plan_for):
     from composer.melody.model import _layout
 

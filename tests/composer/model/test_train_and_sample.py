@@ -40,6 +40,7 @@ def token_dir(tmp_path_factory, tok):
     return out
 
 
+@pytest.mark.slow
 def test_training_lowers_loss_resumes_and_exports(token_dir, tmp_path, tok):
     run, export = tmp_path / "run", tmp_path / "export"
     cfg = TrainConfig(batch_size=4, learning_rate=3e-3, warmup_steps=2, max_steps=12, eval_every=6,

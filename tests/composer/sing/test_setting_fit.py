@@ -15,6 +15,8 @@ from composer.plan import make_plan
 from evaluation.singing import PROMPTS
 from evaluation.text_setting import Fit, compose_sung, measure_composition
 
+pytestmark = pytest.mark.slow
+
 ENGINES = ["rules", pytest.param("model", marks=pytest.mark.skipif(not checkpoint_exists(),
                                                                     reason="no trained checkpoint"))]
 

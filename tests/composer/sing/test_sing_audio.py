@@ -19,6 +19,8 @@ from evaluation.singing import ONSET_TOLERANCE_S, score_vocal, spectral_centroid
 from composer.sing.singers import SINGERS
 from composer.sing.vocoder import layout, midi_hz
 
+pytestmark = pytest.mark.slow
+
 LENGTH_S = 10
 ROOT = Path(__file__).resolve().parents[3]
 
