@@ -46,16 +46,19 @@ async def open_resources(config: BotConfig, composer: Composer | None = None) ->
     """Database, one composer thread, the worker and the queue; all closed on the way out."""
     config.data_dir.mkdir(parents=True, exist_ok=True)
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="muse-composer")
+    # understanding gets its own thread: a member's defer must not wait behind a batch being composed
+    reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="muse-understand")
     try:
         async with open_database(database_path(config.data_dir)) as db:
             loop = asyncio.get_running_loop()
             if composer is None:  # loading the catalog (and later the model) is blocking work too
                 composer = await loop.run_in_executor(executor, Composer)
             await loop.run_in_executor(executor, composer.warm_up, config.engine)
-            worker = ComposerWorker(composer, executor, ArtifactStore(config.data_dir))
+            worker = ComposerWorker(composer, executor, ArtifactStore(config.data_dir), reader)
             yield Resources(db, worker, JobQueue(db, worker, config.limits))
     finally:
         executor.shutdown(wait=False, cancel_futures=True)
+        reader.shutdown(wait=False, cancel_futures=True)
 
 
 def create_bot(config: BotConfig, resources: Resources, *, sync: bool = False, **options: Any) -> MuseBot:

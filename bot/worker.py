@@ -17,7 +17,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
-from composer import Composer, CompositionRequest, Draft, Piece
+from composer import Composer, CompositionRequest, Draft, Piece, resolve_remix, understand
 from storage import ArtifactStore, StorageError, StoredFile
 from storage import Composition as Record
 
@@ -47,13 +47,25 @@ class Finished:
 
 
 class ComposerWorker:
-    def __init__(self, composer: Composer, executor: Executor, artifacts: ArtifactStore):
+    def __init__(self, composer: Composer, executor: Executor, artifacts: ArtifactStore,
+                 reader: Executor | None = None):
         self.composer = composer
         self.executor = executor
         self.artifacts = artifacts
+        self.reader = reader or executor  # understanding: a thread of its own in the bot
 
     async def _run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self.executor, partial(fn, *args, **kwargs))
+
+    async def understand(self, prompt: str, options: dict[str, Any]) -> CompositionRequest:
+        """Resolve a request off the event loop (the embedding model is blocking work)."""
+        call = partial(understand, prompt, options, self.composer.catalog)
+        return await asyncio.get_running_loop().run_in_executor(self.reader, call)
+
+    async def resolve_remix(self, parent: CompositionRequest, changes: dict[str, Any]) -> CompositionRequest:
+        """Resolve a remix once, off the event loop (a new theme or voice goes through understanding)."""
+        call = partial(resolve_remix, parent, changes, self.composer.catalog)
+        return await asyncio.get_running_loop().run_in_executor(self.reader, call)
 
     async def compose(self, requests: list[CompositionRequest]) -> tuple[list[Draft], float]:
         """Compose many requests in one batch; returns the drafts and the seconds it took."""

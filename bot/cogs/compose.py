@@ -20,7 +20,7 @@ from bot.errors import BotError, one_line, tell, user_line
 from bot.forms import RemixForm
 from bot.jobspec import DEFAULT_FILESIZE_LIMIT, JobSpec, ReplyTo
 from bot.views import COMPOSE_COG, DYNAMIC_ITEMS
-from composer import CompositionRequest, MuseError, draw_seed, resolve_remix, understand
+from composer import CompositionRequest, MuseError, draw_seed
 from composer.options import REMIX_OPTIONS, SLASH_OPTIONS, bounds, describe_options
 
 if TYPE_CHECKING:
@@ -58,7 +58,7 @@ class ComposeCog(commands.Cog, name=COMPOSE_COG):
                       variations: Optional[Variations] = None, format: Optional[str] = None) -> None:
         options = {"theme": theme, "voice": voice, "tempo": tempo, "key": key, "meter": meter, "length": length,
                    "pitch": pitch, "seed": seed, "lyrics": lyrics, "variations": variations, "format": format}
-        request = self.understand(prompt, options)
+        request = await self.understand(prompt, options)
         await self.start(interaction, JobSpec("compose", request, self.reply_to(interaction)))
 
     @compose.autocomplete("theme")
@@ -113,7 +113,7 @@ class ComposeCog(commands.Cog, name=COMPOSE_COG):
             await message.reply(info.help_text() if info else "Try /compose.", allowed_mentions=NO_PINGS)
             return
         try:
-            request = self.understand(text, {})
+            request = await self.understand(text, {})
         except MuseError as exc:
             await message.reply(one_line(str(exc)), allowed_mentions=NO_PINGS)
             return
@@ -162,9 +162,9 @@ class ComposeCog(commands.Cog, name=COMPOSE_COG):
             await tell(interaction, user_line(exc))
 
     # -- shared steps -----------------------------------------------------------------------
-    def understand(self, prompt: str, options: dict[str, Any]) -> CompositionRequest:
+    async def understand(self, prompt: str, options: dict[str, Any]) -> CompositionRequest:
         options = {k: v for k, v in options.items() if v is not None}
-        request = understand(prompt, {**options, "engine": self.bot.config.engine}, self.bot.catalog)
+        request = await self.bot.queue.worker.understand(prompt, {**options, "engine": self.bot.config.engine})
         if request.length_s > self.bot.config.limits.max_length_s:
             raise BotError(f"length must be at most {self.bot.config.limits.max_length_s:g} seconds here")
         return request.seeded()  # drawn now, so a restart composes the same piece
@@ -183,7 +183,7 @@ class ComposeCog(commands.Cog, name=COMPOSE_COG):
     async def start_remix(self, interaction: discord.Interaction, record: Any, changes: dict[str, Any]) -> None:
         """Resolve the remix once, now (bad values answer privately); the job composes exactly that."""
         parent = CompositionRequest.from_manifest(record.request)
-        request = resolve_remix(parent, changes, self.bot.catalog)
+        request = await self.bot.queue.worker.resolve_remix(parent, changes)
         await self.start(interaction, JobSpec("remix", request, self.reply_to(interaction),
                                               parent_id=record.id, parent_request=parent))
 
