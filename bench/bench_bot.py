@@ -66,7 +66,7 @@ class BotProcess:
     """`muse bot --sync` pointed at the stand-in, with its own data directory."""
 
     def __init__(self, standin: StandIn, data_dir: Path, **limits: str):
-        env = {**os.environ, **standin.env, "MUSE_DATA_DIR": str(data_dir), "MUSE_ENGINE": "rules", **limits}
+        env = {**os.environ, **standin.env, "MUSE_DATA_DIR": str(data_dir), "MUSE_ENGINE": "model", **limits}
         self.log = open(data_dir / "bot.log", "w")  # a pipe nobody reads would fill and stall the bot
         self.proc = subprocess.Popen([str(ROOT / ".venv/bin/muse"), "bot", "--sync"], env=env, cwd=data_dir,
                                      stdout=subprocess.DEVNULL, stderr=self.log)
@@ -173,7 +173,7 @@ def _summary(name: str, run: Run) -> list[object]:
 def main() -> None:
     parts = os.environ.get("MUSE_BENCH_BOT_PARTS", "burst,memory").split(",")
     header("Discord bot under load (through the stand-in)")
-    print(f"{MEMBERS} members send {REQUESTS} `/compose` (length {LENGTH_S} s, rules engine) within "
+    print(f"{MEMBERS} members send {REQUESTS} `/compose` (length {LENGTH_S} s, model engine) within "
           f"{WINDOW_S:.0f} s to `muse bot` running in a subprocess against the loopback stand-in.\n")
     runs = [
         ("default limits (cooldown 3 s, 3 per member, 20 per server), batch 8", {}),

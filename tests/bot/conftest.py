@@ -1,6 +1,7 @@
 """A real Muse bot (real composer, real SQLite, real discord.py) against the Discord stand-in.
 
-Pieces are short (6 s) and use the rules engine, so each test composes in about a second.
+Pieces are short (6 s) and most tests use the rules engine, so each composes in about a second; the
+end-to-end /compose test and the fingerprints run the trained model, as production does.
 """
 
 from __future__ import annotations

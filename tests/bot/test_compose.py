@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-import mido
 import io
+from dataclasses import replace
 
+import mido
+
+from tests.bot.conftest import muse
 from tests.discord_standin import StandIn
 
 PROMPT = "happy birthday"
@@ -14,7 +17,13 @@ def _names(delivery) -> list[str]:
     return sorted(delivery.attachments)
 
 
-async def test_compose_delivers_audio_midi_picture_and_embed(standin: StandIn, bot) -> None:
+async def test_compose_delivers_audio_midi_picture_and_embed(standin: StandIn, bot_config, composer) -> None:
+    """End to end with the engine production runs: the trained model writes the melody."""
+    async with muse(standin, replace(bot_config, engine="model"), composer) as bot:
+        await _compose_and_check(standin, bot)
+
+
+async def _compose_and_check(standin: StandIn, bot) -> None:
     ix = await standin.slash("compose", prompt=PROMPT, voice="piano", length=6, seed=11, user="alice")
     ack = await ix.ack()
     assert ack.callback_type == 5 and ix.acked_after_s < 3
@@ -41,7 +50,7 @@ async def test_compose_delivers_audio_midi_picture_and_embed(standin: StandIn, b
     record = await bot.db.compositions.get(piece_id)
     assert record.owner_id == standin.user("alice").id
     assert {f.kind for f in record.files} >= {"midi", "audio", "image"}
-    assert record.timings_s["render"] > 0
+    assert record.timings_s["render"] > 0 and record.engine == "model"
     assert mido.MidiFile(file=io.BytesIO(midi)).length > 4
     assert (await bot.db.jobs.get(1)).status.value == "done"
 
