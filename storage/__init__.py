@@ -33,10 +33,10 @@ from storage.models import (
     JobStatus,
     NewComposition,
     NewJob,
-    NewTheme,
+    NewSavedTheme,
     Page,
     StoredFile,
-    Theme,
+    SavedTheme,
     User,
     Visibility,
 )
@@ -45,8 +45,8 @@ from storage.paths import artifacts_dir, data_dir, database_path
 __all__ = [
     "Artifact", "ArtifactError", "ArtifactStore", "BusyError", "Composition", "ConflictError",
     "Database", "Guild", "InvalidStateError", "InvalidValueError", "JamEntry", "JamRound",
-    "JamSchedule", "Job", "JobStatus", "MigrationError", "NewComposition", "NewJob", "NewTheme",
+    "JamSchedule", "Job", "JobStatus", "MigrationError", "NewComposition", "NewJob", "NewSavedTheme",
     "NotFoundError", "Page", "PruneReport", "SchemaTooNewError", "StorageError", "StoredFile",
-    "Theme", "User", "Visibility", "artifacts_dir", "connect", "data_dir", "database_path",
+    "SavedTheme", "User", "Visibility", "artifacts_dir", "connect", "data_dir", "database_path",
     "latest_version", "open_database",
 ]

@@ -95,7 +95,7 @@ class Page:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class NewTheme:
+class NewSavedTheme:
     owner_id: int
     name: str
     spec: JSON
@@ -105,7 +105,7 @@ class NewTheme:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Theme(NewTheme):
+class SavedTheme(NewSavedTheme):
     id: int
     share_code: str
     created_at: datetime

@@ -14,7 +14,7 @@ from storage._codec import dumps, from_ts_required, loads
 from storage._repo import Repo, ensure_guild, ensure_user, fetch_all
 from storage._repo import fetch_one as _one
 from storage.errors import ConflictError, InvalidValueError, NotFoundError
-from storage.models import JSON, NewTheme, Theme, Visibility
+from storage.models import JSON, NewSavedTheme, SavedTheme, Visibility
 
 SHARE_CODE_BYTES = 12  # 96 bits from `secrets`; 16 URL-safe characters
 
@@ -24,7 +24,7 @@ def new_share_code() -> str:
 
 
 class ThemeRepo(Repo):
-    async def create(self, new: NewTheme) -> Theme:
+    async def create(self, new: NewSavedTheme) -> SavedTheme:
         """Raises ConflictError when the owner already has a theme with this name."""
         visibility = Visibility(new.visibility)
         _check_guild(visibility, new.guild_id)
@@ -46,20 +46,20 @@ class ThemeRepo(Repo):
         assert row is not None
         return _theme(row)
 
-    async def get(self, theme_id: int) -> Theme | None:
+    async def get(self, theme_id: int) -> SavedTheme | None:
         return await self._get("SELECT * FROM themes WHERE id = ?", (theme_id,))
 
-    async def get_by_name(self, owner_id: int, name: str) -> Theme | None:
+    async def get_by_name(self, owner_id: int, name: str) -> SavedTheme | None:
         return await self._get("SELECT * FROM themes WHERE owner_id = ? AND name = ?", (owner_id, name))
 
-    async def get_by_share_code(self, code: str) -> Theme | None:
+    async def get_by_share_code(self, code: str) -> SavedTheme | None:
         """Whoever holds the code may import the theme, whatever its visibility."""
         return await self._get("SELECT * FROM themes WHERE share_code = ?", (code,))
 
-    async def list_for_owner(self, owner_id: int) -> list[Theme]:
+    async def list_for_owner(self, owner_id: int) -> list[SavedTheme]:
         return await self._list("SELECT * FROM themes WHERE owner_id = ? ORDER BY name", (owner_id,))
 
-    async def list_visible(self, user_id: int, guild_id: int | None) -> list[Theme]:
+    async def list_visible(self, user_id: int, guild_id: int | None) -> list[SavedTheme]:
         """What autocomplete offers: the member's own themes, then the server's shared ones."""
         return await self._list(
             """SELECT * FROM themes
@@ -68,7 +68,7 @@ class ThemeRepo(Repo):
             (user_id, guild_id, user_id),
         )
 
-    async def list_public(self, *, limit: int = 25, before_id: int | None = None) -> list[Theme]:
+    async def list_public(self, *, limit: int = 25, before_id: int | None = None) -> list[SavedTheme]:
         return await self._list(
             "SELECT * FROM themes WHERE visibility = 'public' AND id < ? ORDER BY id DESC LIMIT ?",
             ((1 << 63) - 1 if before_id is None else before_id, max(1, min(limit, 100))),
@@ -84,7 +84,7 @@ class ThemeRepo(Repo):
         schema_version: int | None = None,
         visibility: Visibility | str | None = None,
         guild_id: int | None = None,
-    ) -> Theme:
+    ) -> SavedTheme:
         """Change the given fields of the owner's theme; NotFoundError if it is not theirs."""
         now = self._db.clock()
         async with self._db.write() as conn:
@@ -129,12 +129,12 @@ class ThemeRepo(Repo):
             cursor = await conn.execute("DELETE FROM themes WHERE id = ? AND owner_id = ?", (theme_id, owner_id))
             return cursor.rowcount > 0
 
-    async def _get(self, sql: str, params: tuple[object, ...]) -> Theme | None:
+    async def _get(self, sql: str, params: tuple[object, ...]) -> SavedTheme | None:
         async with self._db.read() as conn:
             row = await _one(conn, sql, params)
         return None if row is None else _theme(row)
 
-    async def _list(self, sql: str, params: tuple[object, ...]) -> list[Theme]:
+    async def _list(self, sql: str, params: tuple[object, ...]) -> list[SavedTheme]:
         async with self._db.read() as conn:
             return [_theme(row) for row in await fetch_all(conn, sql, params)]
 
@@ -152,8 +152,8 @@ async def _unused_code(conn: aiosqlite.Connection) -> str:
 
 
 
-def _theme(row: aiosqlite.Row) -> Theme:
-    return Theme(
+def _theme(row: aiosqlite.Row) -> SavedTheme:
+    return SavedTheme(
         id=row["id"],
         owner_id=row["owner_id"],
         guild_id=row["guild_id"],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from storage import InvalidValueError, NewJob, NewTheme
+from storage import InvalidValueError, NewJob, NewSavedTheme
 
 HOSTILE = {
     "sql": "x'); DROP TABLE compositions; --",
@@ -32,7 +32,7 @@ async def test_prompts_requests_and_theme_names_round_trip(db, make_piece, label
     assert again.request == {"prompt": text, text: [text]}
     assert (await db.compositions.history_for_user(7)).items[0].prompt == text
 
-    made = await db.themes.create(NewTheme(owner_id=7, name=text, spec={"note": text}, schema_version=1))
+    made = await db.themes.create(NewSavedTheme(owner_id=7, name=text, spec={"note": text}, schema_version=1))
     assert made.name == text
     assert (await db.themes.get_by_name(7, text)).spec == {"note": text}  # type: ignore[union-attr]
 

@@ -7,16 +7,16 @@ import re
 
 import pytest
 
-from storage import ConflictError, InvalidValueError, NewTheme, NotFoundError, Visibility
+from storage import ConflictError, InvalidValueError, NewSavedTheme, NotFoundError, Visibility
 from storage.themes import SHARE_CODE_BYTES, new_share_code
 
 SPEC = {"name": "night drive", "tempo": [80, 100], "instruments": {"lead": "synth"}}
 
 
-def theme(owner_id: int = 1, name: str = "Night Drive", **overrides: object) -> NewTheme:
+def theme(owner_id: int = 1, name: str = "Night Drive", **overrides: object) -> NewSavedTheme:
     fields: dict[str, object] = dict(owner_id=owner_id, name=name, spec=SPEC, schema_version=1)
     fields.update(overrides)
-    return NewTheme(**fields)  # type: ignore[arg-type]
+    return NewSavedTheme(**fields)  # type: ignore[arg-type]
 
 
 async def test_create_and_find(db) -> None:
