@@ -1,9 +1,14 @@
-"""Which voice the words ask for: "sung by a woman", "baritone", "on piano", "shredding guitars", "koto".
+"""Which voice the words ask for: "voiced by a guy", "baritone", "on piano", "power chords", "koto".
 
 Phrases come from each voice file's `examples` (and, for the ethnic voice, its lead instruments'
 names) plus the built-in vocabulary below. Each match has a strength: a named singer (3) beats a
 clear instrument request (2) beats a bare mention (1); ties go to the earliest mention. Negated
 mentions ("no drums", "without piano") and accompaniment ("with soft drums") never choose.
+
+A singer is named by a rule, not by listed phrases: a singing verb and "by", an optional determiner,
+up to three describing words, then a word for a woman or a man ("sang by a lady", "vocals by my
+dad", "crooned by a tall, dark gentleman"); or that word before a singing word ("a fella singing",
+"a lass who sings", "a guy's voice").
 """
 
 from __future__ import annotations
@@ -15,22 +20,32 @@ from typing import Iterable
 
 from composer.catalog import Voice
 
-_WOMAN = r"(?:woman|women|lady|ladies|girl|female|gal|mom|mum|mother|sister|daughter|wife|grandma|granny|aunt|queen|diva)"
-_MAN = r"(?:man|men|guy|boy|male|gentleman|dad|father|brother|son|husband|grandpa|uncle|king|dude)"
+_WOMAN = (r"(?:woman|women|lady|ladies|girl|female|gal|lass|lassie|maiden|mom|mum|mama|mommy|mother|grandmother|"
+          r"sister|daughter|granddaughter|niece|wife|bride|girlfriend|grandma|granny|nana|aunt|auntie|queen|princess|"
+          r"diva|madam)")
+_MAN = (r"(?:man|men|guy|boy|male|gentleman|gentlemen|gent|lad|fellow|fella|bloke|chap|dude|dad|daddy|papa|father|"
+        r"grandfather|brother|son|grandson|nephew|husband|groom|boyfriend|grandpa|gramps|uncle|king|prince|sir)")
+# "sung by", "sang by", "voiced by", "vocals by" …, then "a"/"my"/"the" …, then up to three describing
+# words ("an old", "a tall, dark"), never a linking word, so "sung by a lady for my son" names only the lady
+_SUNG_BY = (r"(?:sung|sang|sing|singing|voiced|vocals?|vocali[sz]ed|crooned|belted(?:\s+out)?)\s+by\s+"
+            r"(?:(?:a|an|the|my|our|your|his|her|their|one|some|this|that)\s+)?"
+            r"(?:(?!(?:and|or|but|for|with|to|of|in|on|at|about|from)\b)\w+,?[\s-]+){0,3}")
+_SINGS = r"(?:(?:who|that)\s+)?(?:sings|sang|singing|vocals?|vocalist|singer|voice)"
+_OWN = r"s?(?:'|’)s?"  # "lady's", "ladies'", "lads'"
 
 # voice → [(pattern, strength)]
 BUILTIN: dict[str, list[tuple[str, float]]] = {
     "female": [
-        (rf"sung\s+by\s+(?:a\s+|an\s+|the\s+|my\s+|her\s+)?(?:\w+\s+)?{_WOMAN}s?", 3),
-        (rf"(?:female|woman's|women's|girl's|lady's|feminine)\s+(?:vocals?|voice|singer|vocalist|lead)", 3),
-        (rf"{_WOMAN}\s+(?:sings|singing|vocals?|vocalist|singer|voice)", 3),
+        (rf"{_SUNG_BY}{_WOMAN}s?", 3),
+        (rf"(?:female|feminine|{_WOMAN}{_OWN})\s+(?:vocals?|voice|singer|vocalist|lead)", 3),
+        (rf"{_WOMAN}\s+{_SINGS}", 3),
         (r"(?:she|her)\s+(?:sings|singing)|her\s+voice|soprano|mezzo(?:-soprano)?|contralto|\balto\b|songstress|chanteuse|diva", 3),
         (r"female|feminine", 2),
     ],
     "male": [
-        (rf"sung\s+by\s+(?:a\s+|an\s+|the\s+|my\s+|his\s+)?(?:\w+\s+)?{_MAN}s?", 3),
-        (rf"(?:male|man's|men's|boy's|guy's|masculine)\s+(?:vocals?|voice|singer|vocalist|lead)", 3),
-        (rf"{_MAN}\s+(?:sings|singing|vocals?|vocalist|singer|voice)", 3),
+        (rf"{_SUNG_BY}{_MAN}s?", 3),
+        (rf"(?:male|masculine|{_MAN}{_OWN})\s+(?:vocals?|voice|singer|vocalist|lead)", 3),
+        (rf"{_MAN}\s+{_SINGS}", 3),
         (r"(?:he|his)\s+(?:sings|singing)|his\s+voice|baritone|tenor|bass\s+singer|basso|crooner|crooning", 3),
         (r"male|masculine", 2),
     ],

@@ -3,6 +3,7 @@
 import pytest
 
 from composer.understanding import cues
+from composer.understanding.voice_cues import read_voices
 from composer.music.theory import Key
 
 
@@ -86,3 +87,30 @@ def test_pitch(text, semitones):
 @pytest.mark.parametrize("text, count", [("three variations", 3), ("give me 2 versions", 2), ("4 different takes", 4)])
 def test_variations(text, count):
     assert cues.read_variations(text).value == count
+
+
+# Written for the singer rule in composer/understanding/voice_cues.py, not taken from any example file:
+# other verbs than "sung", other words for the singer, describing words between.
+@pytest.mark.parametrize("text, voice", [
+    ("a lullaby sang by a lady", "female"), ("a folk tune voiced by my grandma", "female"),
+    ("vocals by a young woman over soft guitar", "female"), ("a lass who sings the blues", "female"),
+    ("an anthem belted out by a fierce, proud queen", "female"), ("a waltz in a princess's voice", "female"),
+    ("a sea shanty voiced by a guy", "male"), ("a campfire song sang by an old man", "male"),
+    ("a lullaby crooned by grandpa", "male"), ("vocals by my dad", "male"),
+    ("an aria sung by a tall, dark gentleman", "male"), ("a fella singing in the rain", "male"),
+    ("a ballad sung by an old bloke", "male"), ("the lads' vocals on a drinking song", "male"),
+])
+def test_a_named_singer_however_phrased(catalog, text, voice):
+    found = read_voices(text, catalog.voices.values())
+    assert found and found[0].voice == voice and found[0].strength == 3, found
+
+
+@pytest.mark.parametrize("text, voice", [
+    ("sang by a lady for my son", "female"),  # the son is who it is for, not who sings
+    ("voiced by my aunt, about her brother", "female"),
+    ("a piano piece by a woman composer", "piano"),  # written by, not sung by
+    ("a song for my son on the piano", "piano"),
+])
+def test_who_sings_is_not_who_it_is_for(catalog, text, voice):
+    found = read_voices(text, catalog.voices.values())
+    assert found and found[0].voice == voice and {c.voice for c in found if c.strength == 3} <= {voice}, found
