@@ -107,7 +107,7 @@ class Composer:
         catalog = catalog or self.catalog
         requests = [r.seeded() for r in requests]
         # a singing voice's plan carries its lyrics' syllables, so the melody is written for the words
-        plans = [with_syllable_plan(make_plan(r, catalog.theme(r.theme), catalog.voice(r.voice), random.Random(r.seed)))
+        plans = [with_syllable_plan(make_plan(r, catalog.theme_of(r), catalog.voice(r.voice), random.Random(r.seed)))
                  for r in requests]
         melodies: list[list] = [[] for _ in requests]
         by_engine: dict[str, list[int]] = {}

@@ -43,6 +43,8 @@ def resolve_remix(parent: CompositionRequest, changes: dict[str, Any], catalog: 
     pitch_option = changes.get("pitch", 0 if "key" in changes else parent.pitch)
     rearranged = any(n in changes and str(changes[n]).lower() != getattr(parent, n) for n in ("voice", "theme"))
     if rearranged or key.mode != parent.key.mode:
+        if parent.theme_spec is not None:  # the member's own theme, as the parent used it
+            catalog = catalog.with_theme(parent.theme_spec)
         options = {"theme": changes.get("theme", parent.theme), "voice": changes.get("voice", parent.voice),
                    "tempo": changes.get("tempo", parent.tempo), "key": key.name, "meter": str(parent.meter),
                    "length": parent.length_s, "pitch": pitch_option, "seed": parent.seed,
@@ -123,7 +125,7 @@ def plan_of(score: Score, request: CompositionRequest, catalog: Catalog) -> Plan
     planning = request
     if bar_count(request) != bars:
         planning = replace(request, length_s=bars * meter.bar_quarters * 60.0 / request.tempo)
-    plan = make_plan(planning, catalog.theme(request.theme), catalog.voice(request.voice),
+    plan = make_plan(planning, catalog.theme_of(request), catalog.voice(request.voice),
                      random.Random(request.seed))
     plan = with_syllable_plan(replace(plan, request=request))  # as the composer planned it: words included
     sounding = plan.key.transposed(request.pitch)

@@ -45,6 +45,9 @@ class CompositionRequest:
     format: str = "mp3"
     stems: bool = False
     engine: str = "rules"
+    # A member's own theme travels with the request (validated by composer.catalog), so composing,
+    # a restart and history all use the exact version the member had when asking.
+    theme_spec: dict[str, Any] | None = field(default=None, hash=False)
     # Human-readable remarks from understanding (fallbacks, conflicts) for the description.
     notes: tuple[str, ...] = field(default=(), compare=False)
 
@@ -69,6 +72,8 @@ class CompositionRequest:
             value = getattr(self, option.request_field)
             out[option.request_field] = value.name if isinstance(value, Key) else (
                 str(value) if isinstance(value, Meter) else value)
+        if self.theme_spec is not None:  # only custom themes: the manifest of a built-in is unchanged
+            out["theme_spec"] = self.theme_spec
         return out
 
     @classmethod
@@ -164,6 +169,8 @@ def validate(request: CompositionRequest) -> CompositionRequest:
         raise InvalidRequest(f"format must be one of {', '.join(FORMATS)}, got {request.format!r}")
     if str(request.meter) not in METERS:
         raise InvalidRequest(f"meter must be one of {', '.join(METERS)}, got {request.meter}")
+    if request.theme_spec is not None and request.theme_spec.get("name") != request.theme:
+        raise InvalidRequest(f"the theme spec is named {request.theme_spec.get('name')!r}, not {request.theme!r}")
     if not request.prompt:
         raise InvalidRequest("prompt is empty: describe the music in a few words, e.g. 'happy birthday'")
     return request

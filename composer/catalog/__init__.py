@@ -92,8 +92,21 @@ class Catalog:
 
     def with_theme(self, spec: dict[str, Any], source: str = "custom theme") -> "Catalog":
         """A catalog that also knows one custom theme (validated), for one request."""
-        theme = Theme(validate_theme(spec, source=source), builtin=False)
-        return Catalog([*self.themes.values(), theme], self.voices.values())
+        return self.with_themes([spec], source)
+
+    def with_themes(self, specs: Iterable[dict[str, Any]], source: str = "custom theme") -> "Catalog":
+        """A catalog that also knows these custom themes (validated), e.g. a member's visible set.
+        A custom theme never replaces a built-in of the same name."""
+        custom = [Theme(validate_theme(spec, source=source), builtin=False) for spec in specs]
+        custom = [t for t in custom if not (t.name in self.themes and self.themes[t.name].builtin)]
+        return Catalog([*self.themes.values(), *custom], self.voices.values())
+
+    def theme_of(self, request: Any) -> Theme:
+        """The theme a request names: its own spec when it carries one (a member's theme), else ours."""
+        spec = getattr(request, "theme_spec", None)
+        if spec is not None:
+            return Theme(validate_theme(spec, source=f"theme {request.theme!r}"), builtin=False)
+        return self.theme(request.theme)
 
 
 @lru_cache(maxsize=1)

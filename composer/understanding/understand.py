@@ -388,6 +388,7 @@ def interpret(prompt: str, options: Mapping[str, Any] | None, catalog: Catalog) 
         format=fmt,
         stems=bool(_option(options, "stems")),
         engine=str(_option(options, "engine") or default_engine()),
+        theme_spec=None if theme.builtin else theme.spec,
         notes=tuple(dict.fromkeys(r.notes)),
     )
     return Understanding(validate(request), theme_source, confidence, top, voice_source, theme.spec.get("mood", ""))
