@@ -88,9 +88,26 @@ def _words(text: str) -> list[str]:
 
 
 def _name_in_text(name: str, text: str) -> bool:
-    if name.lower() not in text.lower():  # the cheap test first: most names are absent
+    """The theme's name among the words; a member's 'neon-rain' is also written 'neon rain' or 'neonrain'."""
+    lowered = text.lower()
+    words = _name_words(name)
+    # the cheap test first: most names are absent ("shant" also finds "shanties")
+    if not all((w[:-1] if w.endswith("y") else w) in lowered for w in words):
         return False
-    return re.search(rf"\b{re.escape(name)}(?:s|es|ing|y|ed)?\b", text, re.I) is not None
+    return _name_pattern(words).search(text) is not None
+
+
+def _name_words(name: str) -> tuple[str, ...]:
+    return tuple(w for w in re.split(r"[-_\s]+", name.lower()) if w)
+
+
+@lru_cache(maxsize=1024)
+def _name_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
+    parts = [re.escape(w) for w in words]
+    if re.search(r"[^aeiou]y$", words[-1]):  # "sea shanty" → "sea shanties"
+        parts[-1] = re.escape(words[-1][:-1]) + "(?:y|ies)"
+    separator = r"[\s_-]*"
+    return re.compile(rf"\b{separator.join(parts)}(?:s|es|ing|y|ed)?\b", re.I)
 
 
 def _keyword_scores(text: str, catalog: Catalog) -> dict[str, float]:
@@ -116,17 +133,20 @@ def choose_theme(text: str, catalog: Catalog, notes: list[str]) -> tuple[str, fl
         scores, probabilities = _keyword_scores(text, catalog), {}
         if semantic.load_error() and text.strip():
             notes.append(f"themes were matched by keywords only ({semantic.load_error()})")
-    for name in scores:
-        if _name_in_text(name, text):
-            scores[name] += NAME_BONUS
+    named = {name for name in scores if _name_in_text(name, text)}
+    for name in named:
+        scores[name] += NAME_BONUS
+    # a member's own theme named in the words ("in my neon rain theme") is the one they asked for,
+    # whatever else the words suggest; built-in names are everyday words ("happy"), so only a bonus
+    own = {name for name in named if name in catalog.themes and not catalog.themes[name].builtin}
     # similarity says how close the words are to a theme (the confidence); the classifier, fitted on
     # every theme's phrases at once, is better at telling close themes apart, so it weighs in the ranking
     rank = {name: score + CLASSIFIER_WEIGHT * probabilities.get(name, 0.0) for name, score in scores.items()}
-    ranked = sorted(scores.items(), key=lambda item: (-rank[item[0]], item[0]))
+    ranked = sorted(scores.items(), key=lambda item: (item[0] not in own, -rank[item[0]], item[0]))
     top = dict(ranked[:3])
     best, confidence = ranked[0] if ranked else (DEFAULT_THEME, 0.0)
     confidence = max(0.0, min(1.0, confidence))
-    if confidence < THEME_CONFIDENCE_MIN:
+    if confidence < THEME_CONFIDENCE_MIN and best not in own:
         fallback = DEFAULT_THEME if DEFAULT_THEME in catalog.themes else sorted(catalog.themes)[0]
         closest = f"closest: {best}, " if best != fallback else ""
         notes.append(f"the words do not clearly suggest a mood ({closest}confidence {confidence:.2f}), "
