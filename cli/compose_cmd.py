@@ -10,12 +10,14 @@ import time
 from pathlib import Path
 
 from cli.options import add_request_options, options_from_args
+from cli.theme_cmd import add_theme_file_option, with_theme_file
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("compose", help="compose a piece from a prompt")
     parser.add_argument("prompt", help="what to compose, in plain words")
     add_request_options(parser)
+    add_theme_file_option(parser)
     parser.add_argument("-o", "--out", default="out", help="output directory (default ./out)")
     parser.add_argument("--json", action="store_true", help="print the manifest as one JSON object")
     parser.set_defaults(run=run)
@@ -26,7 +28,8 @@ def run(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     composer = Composer()
-    request = understand(args.prompt, options_from_args(args), composer.catalog).seeded()
+    catalog, options = with_theme_file(args.theme_file, composer.catalog, options_from_args(args))
+    request = understand(args.prompt, options, catalog).seeded()
     understand_s = time.perf_counter() - started
     out_dir = Path(args.out)
     check_output_dir(out_dir)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from cli.options import add_request_options, options_from_args
+from cli.theme_cmd import add_theme_file_option, with_theme_file
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -27,6 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "transformers folder, or 'off' for keyword matching.")
     parser.add_argument("prompt", nargs="?", help="what to compose, in plain words")
     add_request_options(parser)
+    add_theme_file_option(parser)
     parser.add_argument("--batch", help="a file of JSON lines {prompt, options}; '-' reads stdin")
     parser.add_argument("--json", action="store_true", help="print JSON (the default output)")
     parser.set_defaults(run=run)
@@ -102,8 +104,8 @@ def run(args: argparse.Namespace) -> int:
     from composer import InvalidRequest, default_catalog, interpret
 
     if args.batch:
-        if args.prompt:
-            raise InvalidRequest("give either a PROMPT or --batch FILE, not both")
+        if args.prompt or args.theme_file:
+            raise InvalidRequest("give either a PROMPT (with --theme-file if you like) or --batch FILE, not both")
         if args.batch == "-":
             run_batch(sys.stdin, sys.stdout)
         else:
@@ -115,7 +117,8 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.prompt is None:
         raise InvalidRequest("a PROMPT is required (or --batch FILE)")
-    understanding = interpret(args.prompt, options_from_args(args), default_catalog())
+    catalog, options = with_theme_file(args.theme_file, default_catalog(), options_from_args(args))
+    understanding = interpret(args.prompt, options, catalog)
     print(json.dumps({"request": understanding.request.to_manifest(), "understanding": understanding.to_json()},
                      ensure_ascii=False))
     return 0

@@ -39,6 +39,11 @@ _EXPORTS = {
     "InvalidRequest": "composer.errors",
     "UnknownName": "composer.errors",
     "key_names": "composer.options",
+    "SchemaError": "composer.errors",
+    "read_theme_file": "composer.catalog.theme_files",
+    "write_theme_file": "composer.catalog.theme_files",
+    "MAX_THEME_FILE_BYTES": "composer.catalog.theme_files",
+    "gm_instrument_names": "composer.catalog.gm_instruments",
 }
 
 __all__ = sorted(_EXPORTS)

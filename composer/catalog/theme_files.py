@@ -32,7 +32,7 @@ def read_theme_file(data: bytes, filename: str) -> dict[str, Any]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise SchemaError(f"{name}: not UTF-8 text (byte {exc.start}); save the file as UTF-8") from None
+        raise SchemaError(f"{name}: not UTF-8 text (byte {exc.start + 1}); save the file as UTF-8") from None
     spec = _parse_json(text, name) if fmt == "json" else _parse_toml(text, name)
     if not isinstance(spec, dict):
         raise SchemaError(f"{name}: the file must hold one JSON object with the theme's fields, got {_shape(spec)}")
