@@ -7,7 +7,7 @@ STAMP := $(VENV)/.muse-installed
 SYSTEM_STAMP := $(VENV)/.muse-system
 # torch: the CPU build by default; a CUDA machine can run `make TORCH_SPEC=torch test`.
 TORCH_SPEC ?= torch==2.13.0
-APT_PACKAGES := fluidsynth libfluidsynth3 fluid-soundfont-gm ffmpeg espeak-ng sox g++ python3-dev
+APT_PACKAGES := fluidsynth libfluidsynth3 fluid-soundfont-gm csound-soundfont ffmpeg espeak-ng sox g++ python3-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PYTEST_ARGS ?=
 

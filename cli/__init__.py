@@ -6,9 +6,9 @@ import argparse
 import logging
 import sys
 
-from cli import bot_cmd, catalog_cmd, compose_cmd, db_cmd, parse_cmd, theme_cmd, train_cmd
+from cli import bot_cmd, catalog_cmd, compose_cmd, db_cmd, packs_cmd, parse_cmd, theme_cmd, train_cmd
 
-_COMMAND_MODULES = [compose_cmd, parse_cmd, catalog_cmd, theme_cmd, bot_cmd, train_cmd, db_cmd]
+_COMMAND_MODULES = [compose_cmd, parse_cmd, catalog_cmd, theme_cmd, bot_cmd, train_cmd, db_cmd, packs_cmd]
 
 
 class UsageError(Exception):

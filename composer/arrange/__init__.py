@@ -106,8 +106,10 @@ def _lead_track(plan: Plan, melody: list[Note], velocity: int, drum_led: bool) -
     if drum_led:  # the melodic line answers the drums sparsely: keep notes on the beats only
         pulse = plan.meter.pulse_quarters
         lead_notes = [n for n in lead_notes if abs(n.start / pulse - round(n.start / pulse)) < 1e-6]
+    own = plan.voice.spec.get("soundfont")  # a pack voice's own SF2/SF3 plays its lead (catalog/packs.py)
     return Track("vocals" if plan.voice.sings else "lead", plan.lead_program, 0, lead_notes, bus="lead",
-                 instrument=plan.lead_name, volume=110, pan=64, reverb_send=50)
+                 instrument=plan.lead_name, volume=110, pan=64, reverb_send=50,
+                 soundfont=(own["file"], own["bank"], own["preset"]) if own else None)
 
 
 def _drum_track(plan: Plan, shape: dict, rng: random.Random) -> Track | None:

@@ -1,7 +1,9 @@
 """Score → audio buses with FluidSynth and a General MIDI soundfont.
 
 The synth and its soundfont are loaded once per process and reused: loading the 148 MB
-soundfont costs more than rendering a 30-second piece.
+soundfont costs more than rendering a 30-second piece. A pack voice may bring its own SF2/SF3
+for its lead (`Track.soundfont`): the synth loads each such file once, beside the GM soundfont,
+and selects it for that track's channel only.
 """
 
 from __future__ import annotations
@@ -65,7 +67,37 @@ class Synth:
         self._sfid = self._fs.sfload(str(self.soundfont))
         if self._sfid < 0:
             raise RenderError(f"FluidSynth could not load the soundfont {self.soundfont}")
+        # pack soundfonts by resolved path → FluidSynth id, or None when it would not load;
+        # sfload is slow, so each file is loaded once per process (the GM one is never loaded twice)
+        self._soundfonts: dict[str, int | None] = {str(Path(self.soundfont).resolve()): self._sfid}
         self._lock = threading.Lock()
+
+    def _soundfont_id(self, path: str) -> int | None:
+        """The FluidSynth id of an extra soundfont, loading it on first use (call under the lock)."""
+        key = str(Path(path).resolve())
+        if key not in self._soundfonts:
+            sfid = self._fs.sfload(key) if Path(key).is_file() else -1
+            self._soundfonts[key] = sfid if sfid >= 0 else None
+            if sfid < 0:
+                log.warning("soundfont %s could not be loaded; its tracks play from the GM soundfont", key)
+        return self._soundfonts[key]
+
+    def _select_program(self, track: Track) -> None:
+        """The track's instrument on its channel: its own soundfont's bank and preset when it has one
+        (falling back to its GM program if that fails), else the GM soundfont."""
+        fs = self._fs
+        if track.soundfont is not None:
+            path, bank, preset = track.soundfont
+            sfid = self._soundfont_id(path)
+            if sfid is not None:
+                if fs.program_select(track.channel, sfid, bank, preset) == 0:
+                    return
+                log.warning("soundfont %s has no preset %d:%d; track %r plays GM program %d instead",
+                            path, bank, preset, track.name, track.program)
+        if track.is_drums:
+            fs.program_select(track.channel, self._sfid, 128, track.program)
+        else:
+            fs.program_select(track.channel, self._sfid, 0, track.program)
 
     def render_tracks(self, score: Score, tracks: list[Track], length_s: float) -> np.ndarray:
         """Render `tracks` to float32 stereo, shape (frames, 2)."""
@@ -84,10 +116,7 @@ class Synth:
             fs = self._fs
             fs.system_reset()
             for track in tracks:
-                if track.is_drums:
-                    fs.program_select(track.channel, self._sfid, 128, track.program)
-                else:
-                    fs.program_select(track.channel, self._sfid, 0, track.program)
+                self._select_program(track)
                 fs.cc(track.channel, 7, track.volume)
                 fs.cc(track.channel, 10, track.pan)
             now = 0
@@ -107,6 +136,26 @@ class Synth:
 
 
 _synth = ProcessSingleton(Synth)
+
+
+def probe_soundfont(path: str | Path, bank: int, preset: int) -> str | None:
+    """Why FluidSynth cannot play `bank:preset` of the soundfont at `path`, or None when it can.
+    Uses a throwaway synth, so checking a pack never touches the one that renders."""
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            import fluidsynth
+    except (ImportError, OSError):  # pragma: no cover - without FluidSynth nothing renders anyway
+        return None
+    fs = fluidsynth.Synth(samplerate=float(SAMPLE_RATE))
+    try:
+        sfid = fs.sfload(str(path))
+        if sfid < 0:
+            return "FluidSynth cannot load it"
+        if fs.program_select(0, sfid, bank, preset) != 0:
+            return f"FluidSynth cannot select bank {bank}, preset {preset} in it"
+        return None
+    finally:
+        fs.delete()
 
 
 def get_synth() -> Synth:

@@ -111,4 +111,21 @@ class Catalog:
 
 @lru_cache(maxsize=1)
 def default_catalog() -> Catalog:
-    return Catalog.from_dir()
+    """The shipped themes and voices, plus the operator's packs when `MUSE_PACKS_DIR` is set: each
+    rejected pack file is one warning line in the log, and everything else is served."""
+    import logging
+    import os
+
+    catalog = Catalog.from_dir()
+    packs_dir = os.environ.get("MUSE_PACKS_DIR", "").strip()
+    if not packs_dir:
+        return catalog
+    from composer.catalog.packs import load_packs
+
+    log = logging.getLogger(__name__)
+    themes, voices, problems = load_packs(Path(packs_dir), catalog)
+    for problem in problems:
+        log.warning("pack file rejected: %s", problem)
+    log.info("packs from %s: %d themes, %d voices, %d files rejected", packs_dir, len(themes), len(voices),
+             len(problems))
+    return Catalog([*catalog.themes.values(), *themes], [*catalog.voices.values(), *voices])

@@ -35,6 +35,8 @@ def score_to_json(score: Score) -> bytes:
         "tracks": [{
             **{name: getattr(track, name) for name in _TRACK_STRS + _TRACK_INTS},
             "notes": [[n.start, n.duration, n.pitch, n.velocity] for n in track.notes],
+            # only a pack voice's lead has one, so every other score's bytes stay as they were
+            **({"soundfont": list(track.soundfont)} if track.soundfont is not None else {}),
         } for track in score.tracks],
         "lyrics": [[q, text] for q, text in score.lyrics],
         "chords": [[q, text] for q, text in score.chords],
@@ -129,7 +131,20 @@ def _track(raw: Any) -> Track:
         raise _Bad("a track must be an object")
     values: dict[str, Any] = {name: _str(raw, name) for name in _TRACK_STRS}
     values.update({name: _int(raw, name) for name in _TRACK_INTS})
-    return Track(**values, notes=[_note(n, values["name"]) for n in _list(raw, "notes")])
+    return Track(**values, notes=[_note(n, values["name"]) for n in _list(raw, "notes")],
+                 soundfont=_soundfont(raw.get("soundfont"), values["name"]))
+
+
+def _soundfont(raw: Any, track: str) -> tuple[str, int, int] | None:
+    """A track's own soundfont, [path, bank, preset]; absent (every score before packs) → None."""
+    if raw is None:
+        return None
+    if not isinstance(raw, list) or len(raw) != 3:
+        raise _Bad(f"the soundfont of track '{track}' is not [file, bank, preset]"[:120])
+    path, bank, preset = raw
+    return (_check_str(path, f"the soundfont file of track '{track}'"),
+            _check_int(bank, f"the soundfont bank of track '{track}'"),
+            _check_int(preset, f"the soundfont preset of track '{track}'"))
 
 
 def _note(raw: Any, track: str) -> Note:

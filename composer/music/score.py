@@ -31,6 +31,8 @@ class Track:
     volume: int = 100  # CC7
     pan: int = 64  # CC10
     reverb_send: int = 40  # CC91
+    # a pack voice's own soundfont for this track: (SF2/SF3 path, bank, preset); None → the GM soundfont
+    soundfont: tuple[str, int, int] | None = None
 
     @property
     def is_drums(self) -> bool:
