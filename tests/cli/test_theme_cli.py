@@ -76,7 +76,8 @@ def test_theme_and_theme_file_must_agree(capsys, theme_file, extra, message):
 def test_a_theme_file_may_not_take_a_builtin_name(capsys, tmp_path, catalog):
     (tmp_path / "jazz.json").write_bytes(write_theme_file(catalog.theme("jazz").spec))
     code, _, err = run(capsys, "compose", "x", "--theme-file", str(tmp_path / "jazz.json"), "-o", str(tmp_path / "o"))
-    assert code == 2 and err == "error: the theme file's name 'jazz' is a built-in theme's; give the theme another name\n"
+    assert code == 2
+    assert err == "error: the theme file's name 'jazz' is a built-in theme's; give the theme another name\n"
     assert not (tmp_path / "o").exists()
 
 

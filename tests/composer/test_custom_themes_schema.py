@@ -83,7 +83,8 @@ def test_every_numeral_form_the_help_names_is_accepted(spec, numeral):
      "got '5/8'"),
     (lambda s: s["drums"]["patterns"].__setitem__("11/8", {"kick": "x"}),
      "field 'drums.patterns.11/8' is not a meter Muse plays"),
-    (lambda s: s.__setitem__("examples", ["x"] * 41), "field 'examples' must be a list of 1 to 40 items, got a list of 41"),
+    (lambda s: s.__setitem__("examples", ["x"] * 41),
+     "field 'examples' must be a list of 1 to 40 items, got a list of 41"),
     (lambda s: s.__setitem__("examples", "swing"), "field 'examples' must be a list of 1 to 40 items, got 'swing'"),
     (lambda s: s.__setitem__("tempo", [1, 2]), "field 'tempo' must be an object (a table in TOML), got a list of 2"),
     (lambda s: s.__setitem__("description", "x" * 301), "at most 300 characters, got 301 characters"),
@@ -98,5 +99,6 @@ def test_schema_messages_say_what_was_given_and_what_is_allowed(spec, mutate, sa
 
 
 def test_a_spec_that_is_not_an_object():
-    with pytest.raises(SchemaError, match=r"^upload: the spec must be an object \(a table in TOML\), got a list of 1 item$"):
+    message = r"^upload: the spec must be an object \(a table in TOML\), got a list of 1 item$"
+    with pytest.raises(SchemaError, match=message):
         validate_theme([1], source="upload")
