@@ -22,7 +22,8 @@ THEME_FILE_FORMATS = ("json", "toml")
 
 def read_theme_file(data: bytes, filename: str) -> dict[str, Any]:
     """The validated spec in a .json or .toml file's bytes; SchemaError (one line) otherwise."""
-    name = PurePath(filename).name or "theme file"
+    # the name is the member's: keep the error on one line, short
+    name = "".join(ch if ch.isprintable() else "?" for ch in PurePath(filename).name)[:80] or "theme file"
     fmt = PurePath(name).suffix.lower().lstrip(".")
     if fmt not in THEME_FILE_FORMATS:
         raise SchemaError(f"{name}: a theme file must end in .json or .toml, got {'.' + fmt if fmt else 'no suffix'}")
@@ -76,8 +77,11 @@ def write_theme_file(spec: dict[str, Any], fmt: str = "json") -> bytes:
     """A validated spec as file bytes (schema version first) that `read_theme_file` reads back equal."""
     if fmt not in THEME_FILE_FORMATS:
         raise SchemaError(f"a theme file is written as {' or '.join(THEME_FILE_FORMATS)}, not {fmt!r}")
-    valid = validate_theme(spec, source=f"theme {spec.get('name', '')!r}" if isinstance(spec, dict) else "theme")
-    ordered = {"schema": SCHEMA_VERSION, **{k: v for k, v in valid.items() if k != "schema"}}
+    if not isinstance(spec, dict):
+        raise SchemaError(f"a theme to write must be an object of fields, got {_shape(spec)}")
+    # a spec without its version is taken to be of this one; another version is refused
+    valid = validate_theme({"schema": SCHEMA_VERSION, **spec}, source=f"theme {spec.get('name', '')!r}")
+    ordered = {"schema": valid["schema"], **{k: v for k, v in valid.items() if k != "schema"}}
     if fmt == "json":
         return (json.dumps(ordered, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
     return ("\n".join(_toml_table(ordered, ())).lstrip("\n") + "\n").encode("utf-8")

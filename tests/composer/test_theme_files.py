@@ -20,11 +20,13 @@ def test_every_builtin_theme_round_trips(catalog, name, fmt):
 
 
 def test_exports_carry_the_schema_version_first_and_json_is_pretty(catalog):
-    spec = {k: v for k, v in catalog.theme("jazz").spec.items() if k != "schema"}
-    spec = {**spec, "schema": 1}  # the version last in the dict, first in the file
-    text = write_theme_file(spec, "json").decode()
-    assert text.startswith('{\n  "schema": 1,\n  "name": "jazz"') and text.endswith("}\n")
-    assert write_theme_file(spec, "toml").decode().startswith('schema = 1\nname = "jazz"\n')
+    unversioned = {k: v for k, v in catalog.theme("jazz").spec.items() if k != "schema"}
+    for spec in (unversioned, {**unversioned, "schema": 1}):  # no version, or the version last in the dict
+        text = write_theme_file(spec, "json").decode()
+        assert text.startswith('{\n  "schema": 1,\n  "name": "jazz"') and text.endswith("}\n")
+        assert write_theme_file(spec, "toml").decode().startswith('schema = 1\nname = "jazz"\n')
+    with pytest.raises(SchemaError, match="field 'schema' must be 1"):
+        write_theme_file({**unversioned, "schema": 2})
 
 
 def test_a_hand_written_toml_theme_reads_with_instrument_names(catalog):
@@ -40,7 +42,7 @@ def _error(data: bytes, filename: str) -> str:
     with pytest.raises(SchemaError) as caught:
         read_theme_file(data, filename)
     message = str(caught.value)
-    assert "\n" not in message and message.startswith(filename.rsplit("/", 1)[-1] + ": ")
+    assert "\n" not in message and message.startswith(filename.rsplit("/", 1)[-1].replace("\n", "?") + ": ")
     return message
 
 
@@ -59,6 +61,7 @@ def _error(data: bytes, filename: str) -> str:
     (b"{}", "empty.json", "field 'schema' is required"),
     (b'{"schema": 2}', "future.json", "field 'schema' must be 1 (the schema version this Muse reads), got 2"),
     (b'schema = 1\nname = "Bad Name"\n', "dir/bad.toml", "bad.toml: field 'name' must be lower-case letters"),
+    (b"[]", "two\nlines.json", "two?lines.json: the file must hold one JSON object"),
 ])
 def test_bad_files_get_one_line_that_says_what_is_wrong(data, filename, says):
     assert says in _error(data, filename)
