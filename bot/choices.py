@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from discord import app_commands
 
-from composer import FORMATS, METERS, Catalog, default_catalog, key_names
+from composer import FORMATS, METERS, default_catalog, key_names
 
 MAX_CHOICES = 25
 
@@ -20,7 +20,3 @@ def matching(names: list[str], current: str) -> list[app_commands.Choice[str]]:
     first = [n for n in names if n.lower().startswith(typed)]
     then = [n for n in names if typed in n.lower() and n not in first]
     return [app_commands.Choice(name=n, value=n) for n in (first + then)[:MAX_CHOICES]]
-
-
-def theme_names(catalog: Catalog) -> list[str]:
-    return sorted(catalog.themes)

@@ -17,7 +17,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
-from composer import Composer, CompositionRequest, Draft, Piece, resolve_remix, understand
+from composer import Catalog, Composer, CompositionRequest, Draft, Piece, resolve_remix, understand
 from storage import ArtifactStore, StorageError, StoredFile
 from storage import Composition as Record
 
@@ -57,15 +57,18 @@ class ComposerWorker:
     async def _run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self.executor, partial(fn, *args, **kwargs))
 
-    async def understand(self, prompt: str, options: dict[str, Any]) -> CompositionRequest:
+    async def understand(self, prompt: str, options: dict[str, Any], catalog: Catalog | None = None) -> CompositionRequest:
         """Resolve a request off the event loop (the embedding model is blocking work)."""
-        call = partial(understand, prompt, options, self.composer.catalog)
-        return await asyncio.get_running_loop().run_in_executor(self.reader, call)
+        return await self.think(understand, prompt, options, catalog or self.composer.catalog)
 
-    async def resolve_remix(self, parent: CompositionRequest, changes: dict[str, Any]) -> CompositionRequest:
+    async def resolve_remix(self, parent: CompositionRequest, changes: dict[str, Any],
+                            catalog: Catalog | None = None) -> CompositionRequest:
         """Resolve a remix once, off the event loop (a new theme or voice goes through understanding)."""
-        call = partial(resolve_remix, parent, changes, self.composer.catalog)
-        return await asyncio.get_running_loop().run_in_executor(self.reader, call)
+        return await self.think(resolve_remix, parent, changes, catalog or self.composer.catalog)
+
+    async def think(self, fn: Callable[..., T], *args: Any) -> T:
+        """Quick blocking work a command waits on (understanding, reading an upload): the reader thread."""
+        return await asyncio.get_running_loop().run_in_executor(self.reader, partial(fn, *args))
 
     async def compose(self, requests: list[CompositionRequest]) -> tuple[list[Draft], float]:
         """Compose many requests in one batch; returns the drafts and the seconds it took."""

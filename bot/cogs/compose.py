@@ -14,7 +14,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.choices import FORMAT_CHOICES, KEY_NAMES, METER_CHOICES, VOICE_CHOICES, matching, theme_names
+from bot.choices import FORMAT_CHOICES, KEY_NAMES, METER_CHOICES, VOICE_CHOICES, matching
+from bot.member_themes import member_catalog, theme_names_for
 from bot.delivery import NO_PINGS
 from bot.errors import BotError, one_line, tell, user_line
 from bot.forms import RemixForm
@@ -58,12 +59,12 @@ class ComposeCog(commands.Cog, name=COMPOSE_COG):
                       variations: Optional[Variations] = None, format: Optional[str] = None) -> None:
         options = {"theme": theme, "voice": voice, "tempo": tempo, "key": key, "meter": meter, "length": length,
                    "pitch": pitch, "seed": seed, "lyrics": lyrics, "variations": variations, "format": format}
-        request = await self.understand(prompt, options)
+        request = await self.understand(prompt, options, interaction.user.id, interaction.guild_id)
         await self.start(interaction, JobSpec("compose", request, self.reply_to(interaction)))
 
     @compose.autocomplete("theme")
     async def _theme_choices(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        return matching(theme_names(self.bot.catalog), current)
+        return matching(await theme_names_for(self.bot, interaction.user.id, interaction.guild_id), current)
 
     @compose.autocomplete("key")
     async def _key_choices(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
@@ -97,7 +98,7 @@ class ComposeCog(commands.Cog, name=COMPOSE_COG):
 
     @remix.autocomplete("theme")
     async def _remix_theme_choices(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        return matching(theme_names(self.bot.catalog), current)
+        return matching(await theme_names_for(self.bot, interaction.user.id, interaction.guild_id), current)
 
     # -- mentions and DMs -------------------------------------------------------------------
     @commands.Cog.listener()
@@ -113,7 +114,7 @@ class ComposeCog(commands.Cog, name=COMPOSE_COG):
             await message.reply(info.help_text() if info else "Try /compose.", allowed_mentions=NO_PINGS)
             return
         try:
-            request = await self.understand(text, {})
+            request = await self.understand(text, {}, message.author.id, message.guild.id if message.guild else None)
         except MuseError as exc:
             await message.reply(one_line(str(exc)), allowed_mentions=NO_PINGS)
             return
@@ -162,9 +163,13 @@ class ComposeCog(commands.Cog, name=COMPOSE_COG):
             await tell(interaction, user_line(exc))
 
     # -- shared steps -----------------------------------------------------------------------
-    async def understand(self, prompt: str, options: dict[str, Any]) -> CompositionRequest:
+    async def understand(self, prompt: str, options: dict[str, Any], user_id: int,
+                         guild_id: int | None) -> CompositionRequest:
+        """The request, with the member's own and their server's themes known as well as the built-ins."""
         options = {k: v for k, v in options.items() if v is not None}
-        request = await self.bot.queue.worker.understand(prompt, {**options, "engine": self.bot.config.engine})
+        catalog = await member_catalog(self.bot, user_id, guild_id)
+        request = await self.bot.queue.worker.understand(prompt, {**options, "engine": self.bot.config.engine},
+                                                         catalog)
         if request.length_s > self.bot.config.limits.max_length_s:
             raise BotError(f"length must be at most {self.bot.config.limits.max_length_s:g} seconds here")
         return request.seeded()  # drawn now, so a restart composes the same piece
@@ -183,7 +188,8 @@ class ComposeCog(commands.Cog, name=COMPOSE_COG):
     async def start_remix(self, interaction: discord.Interaction, record: Any, changes: dict[str, Any]) -> None:
         """Resolve the remix once, now (bad values answer privately); the job composes exactly that."""
         parent = CompositionRequest.from_manifest(record.request)
-        request = await self.bot.queue.worker.resolve_remix(parent, changes)
+        catalog = await member_catalog(self.bot, interaction.user.id, interaction.guild_id)
+        request = await self.bot.queue.worker.resolve_remix(parent, changes, catalog)
         await self.start(interaction, JobSpec("remix", request, self.reply_to(interaction),
                                               parent_id=record.id, parent_request=parent))
 

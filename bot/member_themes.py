@@ -1,0 +1,37 @@
+"""The themes a member can use where they are: the built-ins plus their own and their server's.
+
+Stored specs are validated again on the way out (a theme saved under an older schema must not
+break a member's /compose); one that no longer passes is left out and logged.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from composer import Catalog, MuseError
+
+if TYPE_CHECKING:
+    from bot.client import MuseBot
+
+log = logging.getLogger(__name__)
+
+
+async def member_catalog(bot: "MuseBot", user_id: int, guild_id: int | None) -> Catalog:
+    saved = await bot.db.themes.list_visible(user_id, guild_id)
+    if not saved:
+        return bot.catalog
+    catalog = bot.catalog
+    for theme in saved:
+        try:
+            catalog = catalog.with_theme(theme.spec, source=f"theme {theme.name!r}")
+        except MuseError as exc:
+            log.warning("stored theme %s (#%s) left out: %s", theme.name, theme.id, exc)
+    return catalog
+
+
+async def theme_names_for(bot: "MuseBot", user_id: int, guild_id: int | None) -> list[str]:
+    """Built-ins first, then the member's and the server's own (for autocomplete)."""
+    saved = await bot.db.themes.list_visible(user_id, guild_id)
+    builtin = sorted(bot.catalog.themes)
+    return builtin + [t.name for t in saved if t.name not in bot.catalog.themes]
