@@ -42,6 +42,7 @@ class BotConfig:
     gateway: str | None = None  # MUSE_DISCORD_GATEWAY: Gateway URL instead of Discord's
     sync_guild: int | None = None  # MUSE_SYNC_GUILD: `--sync` to this guild instead of globally
     engine: str = "rules"  # MUSE_ENGINE: melody engine the worker uses (default: the trained model)
+    packs_dir: Path | None = None  # MUSE_PACKS_DIR: operator packs of themes and voices
     limits: Limits = Limits()
 
 
@@ -101,5 +102,6 @@ def load_config(environ: Mapping[str, str] | None = None, dotenv: Path | None = 
         gateway=env.get("MUSE_DISCORD_GATEWAY") or None,
         sync_guild=int(sync_guild) if sync_guild else None,
         engine=env.get("MUSE_ENGINE") or default_engine(),
+        packs_dir=Path(env["MUSE_PACKS_DIR"]).expanduser() if env.get("MUSE_PACKS_DIR") else None,
         limits=Limits(**limits),
     )

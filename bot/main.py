@@ -16,7 +16,7 @@ from bot.config import BotConfig, load_config
 from bot.job_queue import JobQueue
 from bot.tasks import spawn
 from bot.worker import ComposerWorker
-from composer import Composer
+from composer import Composer, load_catalog
 from storage import ArtifactStore, Database, database_path, open_database
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,8 @@ async def open_resources(config: BotConfig, composer: Composer | None = None) ->
         async with open_database(database_path(config.data_dir)) as db:
             loop = asyncio.get_running_loop()
             if composer is None:  # loading the catalog (and later the model) is blocking work too
-                composer = await loop.run_in_executor(executor, Composer)
+                catalog = await loop.run_in_executor(executor, load_catalog, config.packs_dir)
+                composer = Composer(catalog)
             await loop.run_in_executor(executor, composer.warm_up, config.engine)
             worker = ComposerWorker(composer, executor, ArtifactStore(config.data_dir), reader)
             yield Resources(db, worker, JobQueue(db, worker, config.limits))

@@ -32,6 +32,7 @@ _EXPORTS = {
     "theme_name": "composer.catalog.customise",
     "theme_from_midi": "composer.catalog.from_midi",
     "default_catalog": "composer.catalog",
+    "load_catalog": "composer.catalog",
     "default_engine": "composer.melody",
     "OPTIONS": "composer.options",
     "Option": "composer.options",

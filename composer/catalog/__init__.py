@@ -111,13 +111,18 @@ class Catalog:
 
 @lru_cache(maxsize=1)
 def default_catalog() -> Catalog:
-    """The shipped themes and voices, plus the operator's packs when `MUSE_PACKS_DIR` is set: each
-    rejected pack file is one warning line in the log, and everything else is served."""
-    import logging
+    """The shipped themes and voices, plus the operator's packs when `MUSE_PACKS_DIR` is set."""
     import os
 
+    return load_catalog(os.environ.get("MUSE_PACKS_DIR", "").strip() or None)
+
+
+def load_catalog(packs_dir: str | Path | None = None) -> Catalog:
+    """The shipped themes and voices plus the packs in `packs_dir`: each rejected pack file is one
+    warning line in the log, and everything else is served."""
+    import logging
+
     catalog = Catalog.from_dir()
-    packs_dir = os.environ.get("MUSE_PACKS_DIR", "").strip()
     if not packs_dir:
         return catalog
     from composer.catalog.packs import load_packs

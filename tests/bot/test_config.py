@@ -40,3 +40,13 @@ def test_muse_bot_without_a_token_prints_one_error_line(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         "error: DISCORD_TOKEN is not set: put the bot token in the environment or in .env"]
+
+
+def test_packs_dir_comes_from_the_environment_or_dotenv(tmp_path):
+    from bot.config import load_config
+
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("DISCORD_TOKEN=abc\nMUSE_PACKS_DIR=~/packs\n")
+    config = load_config({}, dotenv)
+    assert config.packs_dir is not None and config.packs_dir.name == "packs" and "~" not in str(config.packs_dir)
+    assert load_config({"DISCORD_TOKEN": "abc"}, None).packs_dir is None
