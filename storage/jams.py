@@ -143,6 +143,24 @@ class JamRepo(Repo):
                 (round_id, voter_id, entry_id, now),
             )
 
+    async def recent_rounds(self, guild_id: int, *, limit: int = 30) -> list[JamRound]:
+        """The server's newest rounds first (the archive, recent prompts, the leaderboard)."""
+        async with self._db.read() as conn:
+            rows = await _all(conn, "SELECT * FROM jam_rounds WHERE guild_id = ? ORDER BY id DESC LIMIT ?",
+                              (guild_id, max(1, min(limit, 1000))))
+        return [_round(r) for r in rows]
+
+    async def get_entry(self, entry_id: int) -> JamEntry | None:
+        async with self._db.read() as conn:
+            rows = await _all(
+                conn, """SELECT e.*, (SELECT count(*) FROM jam_votes v WHERE v.entry_id = e.id) AS votes
+                         FROM jam_entries e WHERE e.id = ?""", (entry_id,))
+        return _entry(rows[0], rows[0]["votes"]) if rows else None
+
+    async def set_entry_message(self, entry_id: int, message_id: int) -> None:
+        async with self._db.write() as conn:
+            await conn.execute("UPDATE jam_entries SET message_id = ? WHERE id = ?", (message_id, entry_id))
+
     async def entries(self, round_id: int) -> list[JamEntry]:
         """Entries with their vote counts, most votes first, earliest first on ties."""
         async with self._db.read() as conn:

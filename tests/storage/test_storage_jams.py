@@ -74,3 +74,20 @@ async def test_entries_votes_and_results(db, make_piece) -> None:
         await db.jams.submit(jam.id, user_id=6, composition_id=None)
     with pytest.raises(InvalidStateError):
         await db.jams.vote(jam.id, voter_id=6, entry_id=e1.id)
+
+
+async def test_recent_rounds_and_entries_by_id(db) -> None:
+    start = datetime(2026, 3, 1, 9, tzinfo=timezone.utc)
+    await db.jams.set_schedule(JamSchedule(guild_id=77, channel_id=5, time_of_day="09:00", timezone="UTC"))
+    for day in range(3):
+        opens = start + timedelta(days=day)
+        await db.jams.open_round(guild_id=77, round_key=f"2026-03-0{day + 1}", channel_id=5, prompt=f"p{day}",
+                                 theme=None, opens_at=opens, closes_at=opens + timedelta(days=1))
+    rounds = await db.jams.recent_rounds(77, limit=2)
+    assert [r.prompt for r in rounds] == ["p2", "p1"]
+    entry = await db.jams.submit(rounds[0].id, user_id=1, composition_id=None)
+    await db.jams.vote(rounds[0].id, voter_id=2, entry_id=entry.id)
+    await db.jams.set_entry_message(entry.id, 999)
+    again = await db.jams.get_entry(entry.id)
+    assert (again.votes, again.message_id, again.user_id) == (1, 999, 1)
+    assert await db.jams.get_entry(12345) is None
