@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from bot.delivery import Outgoing
 from bot.embeds import history_request, piece_embed
-from bot.views import result_view
+from bot.views import entry_view, result_view
 from bot.worker import Finished
 from storage import InvalidStateError, JobStatus, NewComposition
 
@@ -37,6 +37,10 @@ async def deliver(queue: "JobQueue", ticket: "Ticket", finished: list[Finished])
         records = await queue.db.compositions.add_many([history_entry(ticket, f) for f in finished])
         messages = [Outgoing(content=abc_block(f.abc), embed=piece_embed(r, f.notes), files=f.attachments,
                              view=result_view(r.id)) for r, f in zip(records, finished)]
+        if ticket.spec.jam_round_id is not None:  # a jam entry: recorded, and voted on under the piece
+            entry = await queue.db.jams.submit(ticket.spec.jam_round_id, user_id=ticket.job.requester_id,
+                                               composition_id=records[0].id)
+            messages[0].view = entry_view(records[0].id, entry.id)
         await ticket.progress.close()
         await ticket.reply.deliver(messages)
         try:

@@ -106,6 +106,13 @@ class JobQueue:
         self.stats.accepted += 1
         return ticket
 
+    async def submit_background(self, spec: JobSpec, *, requester_id: int, guild_id: int | None,
+                                channel_id: int | None) -> Ticket:
+        """Queue work Muse asks for itself (a jam's example piece): no member limits, members first."""
+        self.admission.take(requester_id, guild_id, cooldown=False)
+        self._idle.clear()
+        return await self.submit(spec, requester_id=requester_id, guild_id=guild_id, channel_id=channel_id)
+
     def _track(self, job: Job, spec: JobSpec) -> Ticket:
         assert self.client is not None, "attach the queue to a client first"
         reply = Reply(self.client, spec.reply, job.requester_id, job.interaction_token, job.token_expires_at)
@@ -113,7 +120,9 @@ class JobQueue:
         progress = Progress(lambda text: reply.progress(text, view), self.limits.progress_interval_s)
         ticket = Ticket(job, spec, reply, progress)
         self._tickets[job.id] = ticket
-        self.waiting.append(ticket)
+        # members first: background work waits behind every member's job, in order within its kind
+        index = next((i for i, t in enumerate(self.waiting) if t.spec.priority > spec.priority), len(self.waiting))
+        self.waiting.insert(index, ticket)
         self.announce_positions()
         self.wake.set()
         return ticket

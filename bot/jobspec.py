@@ -44,11 +44,14 @@ class JobSpec:
     reply: ReplyTo
     parent_id: int | None = None  # the piece a variation or remix comes from
     parent_request: CompositionRequest | None = None  # remix: the parent's request (the piece may be deleted)
+    priority: int = 0  # 0: a member asked; 1: background work (the jam's example) waits behind members
+    jam_round_id: int | None = None  # the piece is the member's entry in this jam round
 
     def to_payload(self) -> dict[str, Any]:
         return {"mode": self.mode, "request": _request_json(self.request), "reply": self.reply.to_json(),
                 "parent_id": self.parent_id,
-                "parent_request": _request_json(self.parent_request) if self.parent_request else None}
+                "parent_request": _request_json(self.parent_request) if self.parent_request else None,
+                "priority": self.priority, "jam_round_id": self.jam_round_id}
 
     @classmethod
     def from_payload(cls, payload: dict[str, Any]) -> "JobSpec":
@@ -59,7 +62,8 @@ class JobSpec:
             parent_request, request = request, resolve_remix(request, payload.get("changes") or {},
                                                              default_catalog())
         return cls(mode=payload["mode"], request=request, reply=ReplyTo.from_json(payload["reply"]),
-                   parent_id=payload.get("parent_id"), parent_request=parent_request)
+                   parent_id=payload.get("parent_id"), parent_request=parent_request,
+                   priority=int(payload.get("priority") or 0), jam_round_id=payload.get("jam_round_id"))
 
 
 def _request_json(request: CompositionRequest) -> dict[str, Any]:

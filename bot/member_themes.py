@@ -15,10 +15,19 @@ if TYPE_CHECKING:
     from bot.client import MuseBot
 
 log = logging.getLogger(__name__)
+NOBODY = 0  # no member has id 0, so "visible to nobody in particular" is the server's shared set
 
 
 async def member_catalog(bot: "MuseBot", user_id: int, guild_id: int | None) -> Catalog:
-    saved = await bot.db.themes.list_visible(user_id, guild_id)
+    return _with(bot, await bot.db.themes.list_visible(user_id, guild_id))
+
+
+async def guild_catalog(bot: "MuseBot", guild_id: int) -> Catalog:
+    """The built-ins plus the themes shared with this server (what a server-wide jam may use)."""
+    return _with(bot, await bot.db.themes.list_visible(NOBODY, guild_id))
+
+
+def _with(bot: "MuseBot", saved: list) -> Catalog:
     if not saved:
         return bot.catalog
     catalog = bot.catalog

@@ -9,6 +9,7 @@ from typing import Any
 import discord
 
 COMPOSE_COG = "Compose"
+JAM_COG = "Jam"
 
 
 class _IdButton(discord.ui.DynamicItem[discord.ui.Button], template=r"muse:(?P<action>\w+):(?P<id>\d+)"):
@@ -43,13 +44,37 @@ class CancelButton(_IdButton, template=r"muse:cancel:(?P<id>\d+)"):
     action, label, style = "cancel", "Cancel", discord.ButtonStyle.danger
 
 
-DYNAMIC_ITEMS = (VariationButton, RemixButton, CancelButton)
+class VoteButton(discord.ui.DynamicItem[discord.ui.Button], template=r"muse:vote:(?P<id>\d+)"):
+    """A vote for one jam entry; votes live in the database, so they survive restarts."""
+
+    def __init__(self, entry_id: int) -> None:
+        self.entry_id = entry_id
+        super().__init__(discord.ui.Button(label="Vote", emoji="\N{WHITE MEDIUM STAR}",
+                                           style=discord.ButtonStyle.success, custom_id=f"muse:vote:{entry_id}"))
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button,
+                             match: re.Match[str]) -> "VoteButton":
+        return cls(int(match["id"]))
+
+    async def callback(self, interaction: discord.Interaction) -> Any:
+        cog = interaction.client.get_cog(JAM_COG)  # type: ignore[union-attr]
+        await cog.on_vote(interaction, self.entry_id)
+
+
+DYNAMIC_ITEMS = (VariationButton, RemixButton, CancelButton, VoteButton)
 
 
 def result_view(composition_id: int) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
     view.add_item(VariationButton(composition_id))
     view.add_item(RemixButton(composition_id))
+    return view
+
+
+def entry_view(composition_id: int, entry_id: int) -> discord.ui.View:
+    view = result_view(composition_id)
+    view.add_item(VoteButton(entry_id))
     return view
 
 

@@ -40,6 +40,18 @@ HELP_WORDS = re.compile(r"\b(help|commands?|what (themes|voices)|which (themes|v
                         r"|how do (i|you)|what can you)\b", re.I)
 
 
+async def piece_choices(bot: "MuseBot", user_id: int, current: str) -> list[app_commands.Choice[str]]:
+    """A member's pieces matching what they typed, newest first (for every `piece` option)."""
+    page = await bot.db.compositions.history_for_user(user_id, limit=100)
+    typed = current.strip().lstrip("#").lower()
+    out = []
+    for record in page.items:
+        label = f"#{record.id} {record.prompt}"[:80] + f" ({record.request.get('theme')}, {record.request.get('voice')})"
+        if typed in label.lower():
+            out.append(app_commands.Choice(name=label[:100], value=str(record.id)))
+    return out[:25]
+
+
 class ComposeCog(commands.Cog, name=COMPOSE_COG):
     def __init__(self, bot: "MuseBot"):
         self.bot = bot
@@ -83,14 +95,7 @@ class ComposeCog(commands.Cog, name=COMPOSE_COG):
 
     @remix.autocomplete("piece")
     async def _piece_choices(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        page = await self.bot.db.compositions.history_for_user(interaction.user.id, limit=100)
-        typed = current.strip().lstrip("#").lower()
-        out = []
-        for record in page.items:
-            label = f"#{record.id} {record.prompt}"[:80] + f" ({record.request.get('theme')}, {record.request.get('voice')})"
-            if typed in label.lower():
-                out.append(app_commands.Choice(name=label[:100], value=str(record.id)))
-        return out[:25]
+        return await piece_choices(self.bot, interaction.user.id, current)
 
     @remix.autocomplete("key")
     async def _remix_key_choices(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
