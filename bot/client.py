@@ -39,9 +39,10 @@ class MuseBot(commands.Bot):
         from bot.cogs.compose import ComposeCog
         from bot.cogs.history import HistoryCog
         from bot.cogs.info import InfoCog
+        from bot.cogs.jam import JamCog
         from bot.cogs.themes import ThemeCog
 
-        for cog in (ComposeCog(self), HistoryCog(self), InfoCog(self), ThemeCog(self)):
+        for cog in (ComposeCog(self), HistoryCog(self), InfoCog(self), ThemeCog(self), JamCog(self)):
             await self.add_cog(cog)
         self.tree.on_error = on_app_command_error
         if self.sync_commands:

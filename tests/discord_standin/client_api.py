@@ -121,12 +121,15 @@ class ClientAPI:
 
     async def slash(self: StandIn, command: str, *, user: User | str = 'alice', channel: Channel | str | None = 'general',
                     dm: bool = False, validate: bool = True, attachment_size_limit: int | None = None,
-                    age_s: float = 0.0, **options: Any) -> InteractionHandle:
+                    age_s: float = 0.0, option_values: dict[str, Any] | None = None,
+                    **options: Any) -> InteractionHandle:
         """Send ``/command [sub [subsub]] options…`` as ``user`` in a guild channel, or in a DM with ``dm=True``.
 
         ``age_s`` back-dates the interaction id (``is_expired()`` reads it);
-        ``validate=False`` sends values the Discord client would refuse.
+        ``validate=False`` sends values the Discord client would refuse. Options whose names are
+        taken by this method's own keywords (a ``channel`` option) go in ``option_values``.
         """
+        options = {**options, **(option_values or {})}
         name, *path = command.lstrip('/').split()
         user, where = self._place(user, channel, dm)
         schema = self._command(name, where)

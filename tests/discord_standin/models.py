@@ -91,6 +91,7 @@ class Channel:
     guild_id: int | None = None
     recipient: User | None = None  # DMs only
     position: int = 0
+    overwrites: list[dict[str, Any]] = field(default_factory=list)  # Discord's permission_overwrites
 
     def payload(self) -> dict[str, Any]:
         data: dict[str, Any] = {'id': str(self.id), 'type': self.type}
@@ -102,7 +103,7 @@ class Channel:
             name=self.name,
             guild_id=str(self.guild_id),
             position=self.position,
-            permission_overwrites=[],
+            permission_overwrites=list(self.overwrites),
             nsfw=False,
             topic=None,
             rate_limit_per_user=0,
