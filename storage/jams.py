@@ -150,6 +150,16 @@ class JamRepo(Repo):
                               (guild_id, max(1, min(limit, 1000))))
         return [_round(r) for r in rows]
 
+    async def replace_prompt(self, round_id: int, *, prompt: str, theme: str | None) -> JamRound:
+        """A new prompt for an open round that nobody has entered yet (an organiser's reroll)."""
+        async with self._db.write() as conn:
+            await _open_round_or_raise(conn, round_id)
+            if await _all(conn, "SELECT 1 FROM jam_entries WHERE round_id = ? LIMIT 1", (round_id,)):
+                raise ConflictError("members have already entered this round, so its prompt stays")
+            await conn.execute("UPDATE jam_rounds SET prompt = ?, theme = ? WHERE id = ?", (prompt, theme, round_id))
+            rows = await _all(conn, "SELECT * FROM jam_rounds WHERE id = ?", (round_id,))
+        return _round(rows[0])
+
     async def get_entry(self, entry_id: int) -> JamEntry | None:
         async with self._db.read() as conn:
             rows = await _all(

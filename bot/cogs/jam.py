@@ -23,7 +23,7 @@ from bot.embeds import COLOUR, piece_embed
 from bot.errors import BotError, tell, user_line
 from bot.jam.rounds import MIN_ENTRIES, JamRunner, Results, title_of
 from bot.jam.scheduler import JamScheduler
-from bot.jam.timing import parse_time_of_day, parse_timezone
+from bot.jam.timing import next_fire, parse_time_of_day, parse_timezone, round_key
 from bot.jobspec import JobSpec
 from bot.member_themes import guild_catalog
 from bot.views import COMPOSE_COG, JAM_COG, entry_view
@@ -99,7 +99,47 @@ class JamCog(commands.GroupCog, name=JAM_COG, group_name="jam", group_descriptio
         await interaction.response.send_message(f"The daily jam is back: next prompt {self._next(schedule)}.",
                                                 ephemeral=True)
 
+    @app_commands.command(name="reroll", description="A different prompt for today, before anyone has entered "
+                                                     "(Manage Server)")
+    async def reroll(self, interaction: discord.Interaction) -> None:
+        schedule = await self._schedule(self._organiser(interaction))
+        jam = await self._open_round(schedule.guild_id)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        try:
+            jam = await self.runner.reroll(schedule, jam, salt=interaction.id & 0xFFFF)
+        except ConflictError as exc:
+            raise BotError(str(exc)) from None
+        await interaction.followup.send(f"Today's prompt is now: {jam.prompt}", ephemeral=True)
+
+    @app_commands.command(name="skip", description="Close today's round without a winner (Manage Server)")
+    async def skip(self, interaction: discord.Interaction) -> None:
+        schedule = await self._schedule(self._organiser(interaction))
+        jam = await self._open_round(schedule.guild_id)
+        await self.bot.db.jams.close_round(jam.id)
+        await interaction.response.send_message(f"Skipped **{title_of(jam.prompt)}**; the next prompt comes "
+                                                f"{self._next(schedule)}.", ephemeral=True)
+
+    @app_commands.command(name="preview", description="The next prompt, before it is posted (Manage Server)")
+    async def preview(self, interaction: discord.Interaction) -> None:
+        schedule = await self._schedule(self._organiser(interaction))
+        when = self.scheduler.next_run(schedule.guild_id) or next_fire(schedule, datetime.now(timezone.utc))
+        prompt = await self.runner.draw(schedule, round_key(schedule, when))
+        await interaction.response.send_message(f"Next ({self._next(schedule)}): {prompt.text}", ephemeral=True)
+
     # -- everyone ----------------------------------------------------------------------------
+    @app_commands.command(name="archive", description="Past rounds and their winners")
+    async def archive(self, interaction: discord.Interaction) -> None:
+        rounds = [r for r in await self.bot.db.jams.recent_rounds(self._guild(interaction), limit=30) if r.closed]
+        lines = []
+        for jam in rounds[:10]:
+            results = Results(jam, await self.bot.db.jams.entries(jam.id))
+            won = (f"won by <@{results.winner.user_id}> ({results.winner.votes} votes)" if results.winner
+                   else f"{len(results.entries)} entries, no winner")
+            lines.append(f"**{jam.round_key}** {title_of(jam.prompt)} — {won}")
+        embed = discord.Embed(title="Jam archive", description="\n".join(lines) or "No finished rounds yet.",
+                              colour=COLOUR)
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
     @app_commands.command(name="status", description="Today's jam, its entries and when the next one comes")
     async def status(self, interaction: discord.Interaction) -> None:
         schedule = await self._schedule(self._guild(interaction))

@@ -73,10 +73,7 @@ class JamRunner:
         key = round_key(schedule, fire_time)
         opens_at, closes_at = round_window(schedule, fire_time)
         previous = await db.jams.current_round(schedule.guild_id)
-        catalog = await guild_catalog(self.bot, schedule.guild_id)
-        recent = [title_of(r.prompt) for r in await db.jams.recent_rounds(schedule.guild_id, limit=RECENT_DAYS)]
-        prompt = draw_jam_prompt(catalog, round_seed(schedule.guild_id, key), theme_pool=schedule.theme_pool,
-                                 recent_titles=recent)
+        prompt = await self.draw(schedule, key)
         jam, created = await db.jams.open_round(guild_id=schedule.guild_id, round_key=key,
                                                 channel_id=schedule.channel_id, prompt=prompt.text,
                                                 theme=prompt.theme, opens_at=opens_at, closes_at=closes_at)
@@ -87,14 +84,31 @@ class JamRunner:
         await self.post(schedule, jam, prompt, results)
         return jam
 
+    async def draw(self, schedule: JamSchedule, key: str, salt: int = 0) -> JamPrompt:
+        """The prompt for a server's day: the same in any process, never a title of its last 30 rounds."""
+        catalog = await guild_catalog(self.bot, schedule.guild_id)
+        recent = [title_of(r.prompt) for r in await self.bot.db.jams.recent_rounds(schedule.guild_id,
+                                                                                   limit=RECENT_DAYS)]
+        return draw_jam_prompt(catalog, round_seed(schedule.guild_id, key, salt), theme_pool=schedule.theme_pool,
+                               recent_titles=recent)
+
+    async def reroll(self, schedule: JamSchedule, jam: JamRound, salt: int) -> JamRound:
+        """Today's round with a fresh prompt (only before anyone entered), posted with a new example."""
+        prompt = await self.draw(schedule, jam.round_key, salt)
+        jam = await self.bot.db.jams.replace_prompt(jam.id, prompt=prompt.text, theme=prompt.theme)
+        await self.post(schedule, jam, prompt, None, header="Today's prompt has changed.")
+        return jam
+
     async def close(self, jam: JamRound) -> Results:
         await self.bot.db.jams.close_round(jam.id)
         return Results(jam, await self.bot.db.jams.entries(jam.id))
 
-    async def post(self, schedule: JamSchedule, jam: JamRound, prompt: JamPrompt, results: Results | None) -> None:
+    async def post(self, schedule: JamSchedule, jam: JamRound, prompt: JamPrompt, results: Results | None,
+                   header: str | None = None) -> None:
         """The announcement, then Muse's example in reply to it; a channel Muse cannot post in pauses
         the server's jam and tells whoever set it up."""
         lines = results.lines() if results else []
+        lines += [header] if header else []
         closes = discord.utils.format_dt(jam.closes_at, "t")
         lines += [f"🎶 **Today's jam: {prompt.text}**",
                   f"Answer with `/jam submit` before {closes}, and vote with the Vote button under each entry."]

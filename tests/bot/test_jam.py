@@ -131,3 +131,22 @@ async def test_off_stops_it_and_a_channel_muse_cannot_post_in_pauses_it(standin:
     assert "/jam on" in told.content
     assert not (await jam_bot.db.jams.get_schedule(standin.guild.id)).enabled
     assert cog.scheduler.next_run(standin.guild.id) is None
+
+
+async def test_organisers_preview_reroll_and_skip_and_everyone_sees_the_archive(standin: StandIn, jam_bot) -> None:
+    await _setup(standin)
+    preview = await _line(await standin.slash("jam preview", user="owner"))
+    assert preview.startswith("Next (") and "—" in preview
+    await _line(await standin.slash("jam now", user="owner"))
+    first = (await jam_bot.db.jams.current_round(standin.guild.id)).prompt
+    rerolled = await _line(await standin.slash("jam reroll", user="owner"))
+    second = (await jam_bot.db.jams.current_round(standin.guild.id)).prompt
+    assert second != first and second in rerolled
+    await standin.wait_for_message(lambda d: "Today's prompt has changed" in d.content, channel="jams")
+    await (await standin.slash("jam submit", user="alice")).wait_for(has_midi, timeout=60)
+    assert "already entered" in await _line(await standin.slash("jam reroll", user="owner"))
+    assert "Manage Server" in await _line(await standin.slash("jam skip", user="alice"))
+    assert "Skipped" in await _line(await standin.slash("jam skip", user="owner"))
+    assert "no jam open" in await _line(await standin.slash("jam submit", user="bob"))
+    archive = await _line(await standin.slash("jam archive", user="bob"))
+    assert "1 entries, no winner" in archive and archive.count("**") == 2

@@ -91,3 +91,18 @@ async def test_recent_rounds_and_entries_by_id(db) -> None:
     again = await db.jams.get_entry(entry.id)
     assert (again.votes, again.message_id, again.user_id) == (1, 999, 1)
     assert await db.jams.get_entry(12345) is None
+
+
+async def test_a_prompt_is_replaced_only_before_anyone_enters(db) -> None:
+    start = datetime(2026, 3, 1, 9, tzinfo=timezone.utc)
+    await db.jams.set_schedule(JamSchedule(guild_id=78, channel_id=5, time_of_day="09:00", timezone="UTC"))
+    jam, _ = await db.jams.open_round(guild_id=78, round_key="2026-03-01", channel_id=5, prompt="old", theme="happy",
+                                      opens_at=start, closes_at=start + timedelta(days=1))
+    again = await db.jams.replace_prompt(jam.id, prompt="new", theme="jazz")
+    assert (again.prompt, again.theme, again.round_key) == ("new", "jazz", "2026-03-01")
+    await db.jams.submit(jam.id, user_id=1, composition_id=None)
+    with pytest.raises(ConflictError):
+        await db.jams.replace_prompt(jam.id, prompt="newer", theme=None)
+    await db.jams.close_round(jam.id)
+    with pytest.raises(InvalidStateError):
+        await db.jams.replace_prompt(jam.id, prompt="newer", theme=None)
