@@ -18,6 +18,7 @@ HELP = """**Muse composes original music from a few words.**
 `/remix piece:#12 tempo:90` — change tempo, pitch or key (same notes), or voice or theme (re-arranged); the Remix button under a piece opens the same as a form.
 `/history` — your pieces; post one again.
 `/theme create name:neon rain base:retro tempo_min:95 tempo_max:105 mode:minor` — a theme of your own; `/theme share`, `/theme import`, `/theme export`, `/theme from-midi`, `/theme list`, `/theme show`, `/theme edit`, `/theme delete`.
+`/jam status`, `/jam submit`, `/jam leaderboard`, `/jam archive` — the server's daily jam (organisers: `/jam setup`, `now`, `on`, `off`, `preview`, `reroll`, `skip`).
 `/themes`, `/voices` — what exists.
 You can also mention me or DM me in plain words: "a slow sad piano song in D minor please"."""
 
