@@ -47,6 +47,11 @@ class Ticket:
         return self.job.id
 
     @property
+    def background(self) -> bool:
+        """Muse's own work (a jam's example): outside members' limits, silent until it is delivered."""
+        return self.spec.priority > 0
+
+    @property
     def pieces(self) -> int:
         return self.spec.request.variations if self.spec.mode != "remix" else 1
 
@@ -81,7 +86,7 @@ class JobQueue:
     # -- admission -----------------------------------------------------------------------
     def reserve(self, member_id: int, guild_id: int | None) -> str | None:
         """Take a slot for a member now (before any await), or return the polite refusal."""
-        busy = len(self.waiting) + len(self.running)
+        busy = sum(not t.background for t in (*self.waiting, *self.running.values()))  # members go first
         line = self.admission.refusal(member_id, guild_id, busy * self.job_s / max(1, self.limits.batch_max) + self.job_s)
         if line is None:
             self.admission.take(member_id, guild_id)
@@ -100,7 +105,8 @@ class JobQueue:
                 requester_id=requester_id, payload=spec.to_payload(), guild_id=guild_id, channel_id=channel_id,
                 interaction_token=token, token_expires_at=token_expires_at))
         except BaseException:
-            self.unreserve(requester_id, guild_id)
+            if not spec.priority:
+                self.unreserve(requester_id, guild_id)
             raise
         ticket = self._track(job, spec)
         self.stats.accepted += 1
@@ -108,8 +114,9 @@ class JobQueue:
 
     async def submit_background(self, spec: JobSpec, *, requester_id: int, guild_id: int | None,
                                 channel_id: int | None) -> Ticket:
-        """Queue work Muse asks for itself (a jam's example piece): no member limits, members first."""
-        self.admission.take(requester_id, guild_id, cooldown=False)
+        """Queue work Muse asks for itself (a jam's example piece): it takes no member's or server's
+        slot, waits behind members' jobs and edits nothing until its piece is delivered."""
+        assert spec.priority > 0, "background work has a lower priority than members' requests"
         self._idle.clear()
         return await self.submit(spec, requester_id=requester_id, guild_id=guild_id, channel_id=channel_id)
 
@@ -117,7 +124,8 @@ class JobQueue:
         assert self.client is not None, "attach the queue to a client first"
         reply = Reply(self.client, spec.reply, job.requester_id, job.interaction_token, job.token_expires_at)
         view = progress_view(job.id)
-        progress = Progress(lambda text: reply.progress(text, view), self.limits.progress_interval_s)
+        edit = _silent if spec.priority > 0 else (lambda text: reply.progress(text, view))
+        progress = Progress(edit, self.limits.progress_interval_s)
         ticket = Ticket(job, spec, reply, progress)
         self._tickets[job.id] = ticket
         # members first: background work waits behind every member's job, in order within its kind
@@ -131,7 +139,7 @@ class JobQueue:
         return next((i + 1 for i, t in enumerate(self.waiting) if t.id == job_id), None)
 
     def announce_positions(self) -> None:
-        for i, ticket in enumerate(self.waiting):
+        for i, ticket in enumerate(t for t in self.waiting if not t.background):
             ahead = i + len(self.running)
             ticket.progress.update(f"Queued: position {i + 1} ({ahead} ahead of you). I'll post the piece here."
                                    if ahead else "Starting…")
@@ -149,7 +157,8 @@ class JobQueue:
                 await self.db.jobs.claim(job.id)
                 await self.db.jobs.fail(job.id, f"unreadable payload: {exc}")
                 continue
-            self.admission.take(job.requester_id, job.guild_id, cooldown=False)
+            if not spec.priority:
+                self.admission.take(job.requester_id, job.guild_id, cooldown=False)
             self._idle.clear()
             self._track(job, spec)
             restored += 1
@@ -181,7 +190,7 @@ class JobQueue:
 
     def forget(self, ticket: Ticket) -> None:
         """The job is over (delivered, failed or cancelled): free its slot and let the next one in."""
-        if self._tickets.pop(ticket.id, None) is not None:
+        if self._tickets.pop(ticket.id, None) is not None and not ticket.background:
             self.admission.release(ticket.job.requester_id, ticket.job.guild_id)
         self.running.pop(ticket.id, None)
         ticket.state = "done"
@@ -198,3 +207,7 @@ class JobQueue:
 
     def describe(self) -> dict[str, Any]:
         return {"waiting": len(self.waiting), "running": len(self.running), "active": self.admission.active}
+
+
+async def _silent(text: str) -> None:
+    """Background work shows no queue position or progress: only its finished piece."""

@@ -57,8 +57,8 @@ class JobRunner:
         members = {t.job.requester_id for t in queue.running.values()}
         pieces = 0
         for ticket in list(queue.waiting):
-            if ticket.job.requester_id in members:
-                continue
+            if ticket.job.requester_id in members and not ticket.background:
+                continue  # one job per member at a time; Muse's own background work batches freely
             if batch and pieces + ticket.pieces > queue.limits.batch_max:
                 break
             batch.append(ticket)
