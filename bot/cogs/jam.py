@@ -263,8 +263,8 @@ class JamCog(commands.GroupCog, name=JAM_COG, group_name="jam", group_descriptio
 
     async def _enter_history_piece(self, interaction: discord.Interaction, jam: JamRound, record) -> None:
         entry = await self.bot.db.jams.submit(jam.id, user_id=interaction.user.id, composition_id=record.id)
-        files = await self.bot.queue.worker.read_files(record.files, f"{slug(record.prompt)}-{record.seed}")
         await interaction.response.defer(thinking=True)
+        files = await self.bot.queue.worker.read_files(record.files, f"{slug(record.prompt)}-{record.seed}")
         message = await interaction.followup.send(
             content=f"<@{interaction.user.id}>'s entry for **{title_of(jam.prompt)}**",
             embed=piece_embed(record), files=Outgoing(files=files).discord_files(),

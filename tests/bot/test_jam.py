@@ -150,3 +150,19 @@ async def test_organisers_preview_reroll_and_skip_and_everyone_sees_the_archive(
     assert "no jam open" in await _line(await standin.slash("jam submit", user="bob"))
     archive = await _line(await standin.slash("jam archive", user="bob"))
     assert "1 entries, no winner" in archive and archive.count("**") == 2
+
+
+async def test_a_piece_from_history_can_be_entered_by_its_owner_only(standin: StandIn, jam_bot) -> None:
+    from tests.bot.conftest import fields
+
+    await _setup(standin)
+    await _line(await standin.slash("jam now", user="owner"))
+    done = await (await standin.slash("compose", user="bob", prompt="my old tune", length=6, seed=3)).wait_for(
+        has_midi, timeout=30)
+    piece_id = fields(done)["Id"].lstrip("#")
+    ix = await standin.slash("jam submit", user="bob", piece=piece_id)
+    entry = await ix.wait_for(lambda d: d.kind == "followup" and has_midi(d), timeout=30)
+    assert "entry for" in entry.content and [b["label"] for b in entry.message.buttons()][-1] == "Vote"
+    assert "no piece" in await _line(await standin.slash("jam submit", user="alice", piece=piece_id))
+    (saved,) = await jam_bot.db.jams.entries((await jam_bot.db.jams.current_round(standin.guild.id)).id)
+    assert saved.user_id == standin.user("bob").id and saved.message_id == entry.message.id
