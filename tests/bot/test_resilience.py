@@ -91,4 +91,4 @@ async def test_a_plain_start_never_syncs_and_sync_does(standin: StandIn, bot_con
     assert standin.world.command_syncs == []
     async with muse(standin, bot_config, composer, register=False, sync=True):
         names = await standin.wait_synced()
-    assert sorted(names) == ["compose", "help", "history", "remix", "theme", "themes", "voices"]
+    assert sorted(names) == ["compose", "help", "history", "jam", "remix", "theme", "themes", "voices"]
