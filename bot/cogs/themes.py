@@ -23,6 +23,7 @@ from bot.jobspec import JobSpec
 from bot.member_themes import theme_names_for
 from bot.views import COMPOSE_COG
 from composer import customise_theme, gm_instrument_names, theme_name
+from composer.catalog.customise import SETTINGS
 from composer.options import bounds
 from storage import ConflictError, NewSavedTheme, SavedTheme, Visibility
 
@@ -72,9 +73,7 @@ class ThemeCog(commands.GroupCog, group_name="theme", group_description="Your ow
                      mode: Optional[str] = None, key: Optional[str] = None, meters: Optional[str] = None,
                      progression: Optional[str] = None, harmony: Optional[str] = None, bass: Optional[str] = None,
                      pad: Optional[str] = None, groove: Optional[str] = None, style: Optional[str] = None) -> None:
-        settings = {"description": description, "mood": mood, "examples": examples, "tempo_min": tempo_min,
-                    "tempo_max": tempo_max, "mode": mode, "key": key, "meters": meters, "progression": progression,
-                    "harmony": harmony, "bass": bass, "pad": pad, "groove": groove, "style": style}
+        settings = _settings(locals())
         start = await self._base_spec(interaction, base or "happy")
         if description is None:  # a copy should not describe itself as its base
             settings["description"] = f"{theme_name(name)}: a member's theme built on {start['name']}."
@@ -91,10 +90,8 @@ class ThemeCog(commands.GroupCog, group_name="theme", group_description="Your ow
                    mode: Optional[str] = None, key: Optional[str] = None, meters: Optional[str] = None,
                    progression: Optional[str] = None, harmony: Optional[str] = None, bass: Optional[str] = None,
                    pad: Optional[str] = None, groove: Optional[str] = None, style: Optional[str] = None) -> None:
+        settings = _settings(locals())
         saved = await self._own(interaction.user.id, name)
-        settings = {"description": description, "mood": mood, "examples": examples, "tempo_min": tempo_min,
-                    "tempo_max": tempo_max, "mode": mode, "key": key, "meters": meters, "progression": progression,
-                    "harmony": harmony, "bass": bass, "pad": pad, "groove": groove, "style": style}
         spec = customise_theme(saved.spec, rename or saved.name, settings)
         self._check_name(spec["name"])
         try:
@@ -307,6 +304,11 @@ class ThemeCog(commands.GroupCog, group_name="theme", group_description="Your ow
             name = f"{spec['name'][:29]}-{n}"
             n += 1
         return {**spec, "name": name}
+
+
+def _settings(values: dict[str, Any]) -> dict[str, Any]:
+    """The theme settings among a command's options (discord.py needs each as its own parameter)."""
+    return {name: values[name] for name in SETTINGS}
 
 
 def theme_embed(saved: SavedTheme, title: str, notes: list[str] | None = None) -> discord.Embed:
