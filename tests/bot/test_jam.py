@@ -111,6 +111,16 @@ async def test_two_runners_on_one_database_post_a_day_once(standin: StandIn, jam
     when = datetime.now(timezone.utc)
     first, second = await asyncio.gather(runner.on_due(schedule, when), runner.on_due(schedule, when))
     assert (first is None) != (second is None)
+    # a second process: its own connection to the same database file cannot open that day again
+    from bot.jam.timing import round_key, round_window
+    from storage import database_path, open_database
+
+    opens, closes = round_window(schedule, when)
+    async with open_database(database_path(jam_bot.config.data_dir)) as other:
+        _, created = await other.jams.open_round(guild_id=schedule.guild_id, round_key=round_key(schedule, when),
+                                                 channel_id=schedule.channel_id, prompt="x", theme=None,
+                                                 opens_at=opens, closes_at=closes)
+    assert not created
     await asyncio.sleep(0.3)
     posts = [d for d in standin.recorder.deliveries if d.kind == "message" and "Today's jam" in d.content]
     assert len(posts) == 1
