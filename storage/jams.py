@@ -83,6 +83,19 @@ class JamRepo(Repo):
             )
         return _round(rows[0]), created
 
+    async def claim_post(self, round_id: int, *, stale_s: float) -> bool:
+        """Take the right to post an unposted, open round; a claim older than `stale_s` may be taken
+        over (its process stopped before posting). False when it is posted, closed or freshly claimed."""
+        now = self._db.clock()
+        async with self._db.write() as conn:
+            cursor = await conn.execute(
+                """UPDATE jam_rounds SET post_claimed_at = ?
+                   WHERE id = ? AND message_id IS NULL AND closed = 0
+                     AND (post_claimed_at IS NULL OR post_claimed_at < ?)""",
+                (now, round_id, now - stale_s),
+            )
+            return cursor.rowcount > 0
+
     async def set_round_message(self, round_id: int, message_id: int) -> None:
         async with self._db.write() as conn:
             await conn.execute("UPDATE jam_rounds SET message_id = ? WHERE id = ?", (message_id, round_id))

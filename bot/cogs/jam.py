@@ -52,6 +52,8 @@ class JamCog(commands.GroupCog, name=JAM_COG, group_name="jam", group_descriptio
 
     async def cog_unload(self) -> None:
         await self.scheduler.shutdown()
+        for task in list(self.runner.rechecks):
+            task.cancel()
 
     # -- organisers ------------------------------------------------------------------------
     @app_commands.command(name="setup", description="Post a jam prompt every day in a channel (Manage Server)")

@@ -7,6 +7,7 @@ late scheduler or a second bot process against the same database never posts a d
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ import discord
 
 from bot.jam.timing import round_key, round_window
 from bot.jobspec import JobSpec, ReplyTo
+from bot.tasks import spawn
 from bot.member_themes import guild_catalog
 from composer import understand
 from composer.jam import JamPrompt, draw_jam_prompt
@@ -30,6 +32,7 @@ log = logging.getLogger(__name__)
 MIN_ENTRIES = 2  # fewer than this and nobody is crowned: a kind note instead
 RECENT_DAYS = 30  # a title is not drawn again within this many rounds of a server
 EXAMPLE_LENGTH_S = 30
+POST_CLAIM_S = 60.0  # a claim to post a round older than this belongs to a process that stopped
 
 
 @dataclass(frozen=True)
@@ -66,29 +69,50 @@ def round_seed(guild_id: int, key: str, salt: int = 0) -> int:
 class JamRunner:
     def __init__(self, bot: "MuseBot"):
         self.bot = bot
+        self.rechecks: set[asyncio.Task[None]] = set()  # cancelled when the jam cog unloads
 
-    async def on_due(self, schedule: JamSchedule, fire_time: datetime) -> JamRound | None:
-        """Open and post the round for `fire_time`'s local day; None when it was already out."""
+    async def on_due(self, schedule: JamSchedule, fire_time: datetime, *, retry: bool = True) -> JamRound | None:
+        """Open and post the round for `fire_time`'s local day; None when it is (being) posted elsewhere.
+
+        A round opened by a process that stopped before posting it is posted here once that
+        process's claim is stale; a fresh claim means someone else is posting it right now."""
         db = self.bot.db
         key = round_key(schedule, fire_time)
         opens_at, closes_at = round_window(schedule, fire_time)
-        previous = await db.jams.current_round(schedule.guild_id)
         prompt = await self.draw(schedule, key)
         jam, created = await db.jams.open_round(guild_id=schedule.guild_id, round_key=key,
                                                 channel_id=schedule.channel_id, prompt=prompt.text,
                                                 theme=prompt.theme, opens_at=opens_at, closes_at=closes_at)
-        if not created:
+        if not created and (jam.message_id is not None or jam.closed):
             log.info("jam round %s of guild %s is already out", key, schedule.guild_id)
             return None
-        results = await self.close(previous) if previous is not None else None
+        if not await db.jams.claim_post(jam.id, stale_s=POST_CLAIM_S):
+            if retry:  # someone is posting it, or stopped a moment ago: look again once that claim is stale
+                task = spawn(self._look_again(schedule, fire_time), name=f"jam-recheck-{schedule.guild_id}-{key}")
+                self.rechecks.add(task)
+                task.add_done_callback(self.rechecks.discard)
+            return None
+        results = await self._close_older(schedule.guild_id, jam)
         await self.post(schedule, jam, prompt, results)
         return jam
+
+    async def _look_again(self, schedule: JamSchedule, fire_time: datetime) -> None:
+        await asyncio.sleep(POST_CLAIM_S + 1)
+        await self.on_due(schedule, fire_time, retry=False)
+
+    async def _close_older(self, guild_id: int, jam: JamRound) -> Results | None:
+        """Close every earlier round still open; the newest of them is announced with today's."""
+        older = [r for r in await self.bot.db.jams.recent_rounds(guild_id, limit=RECENT_DAYS)
+                 if r.id < jam.id and not r.closed]
+        results = [await self.close(r) for r in older]
+        return results[0] if results else None
 
     async def draw(self, schedule: JamSchedule, key: str, salt: int = 0) -> JamPrompt:
         """The prompt for a server's day: the same in any process, never a title of its last 30 rounds."""
         catalog = await guild_catalog(self.bot, schedule.guild_id)
         recent = [title_of(r.prompt) for r in await self.bot.db.jams.recent_rounds(schedule.guild_id,
-                                                                                   limit=RECENT_DAYS)]
+                                                                                   limit=RECENT_DAYS)
+                  if r.round_key != key]  # the day's own round (posting it again) draws its own prompt
         return draw_jam_prompt(catalog, round_seed(schedule.guild_id, key, salt), theme_pool=schedule.theme_pool,
                                recent_titles=recent)
 

@@ -176,3 +176,27 @@ async def test_a_piece_from_history_can_be_entered_by_its_owner_only(standin: St
     assert "no piece" in await _line(await standin.slash("jam submit", user="alice", piece=piece_id))
     (saved,) = await jam_bot.db.jams.entries((await jam_bot.db.jams.current_round(standin.guild.id)).id)
     assert saved.user_id == standin.user("bob").id and saved.message_id == entry.message.id
+
+
+async def test_a_round_opened_but_never_posted_is_posted_after_a_restart(standin: StandIn, jam_bot,
+                                                                          monkeypatch) -> None:
+    """The bot stopped between opening the day's round and posting it: the next start posts it once."""
+    import bot.jam.rounds as rounds
+    from bot.jam.timing import round_key, round_window
+
+    await _setup(standin)
+    schedule = await jam_bot.db.jams.get_schedule(standin.guild.id)
+    when = datetime.now(timezone.utc)
+    opens, closes = round_window(schedule, when)
+    runner = jam_bot.get_cog("Jam").runner
+    prompt = await runner.draw(schedule, round_key(schedule, when))
+    jam, _ = await jam_bot.db.jams.open_round(guild_id=schedule.guild_id, round_key=round_key(schedule, when),
+                                              channel_id=schedule.channel_id, prompt=prompt.text,
+                                              theme=prompt.theme, opens_at=opens, closes_at=closes)
+    assert await jam_bot.db.jams.claim_post(jam.id, stale_s=60)  # the process that stopped had claimed it
+    assert await runner.on_due(schedule, when, retry=False) is None  # its claim is fresh: not yet
+    monkeypatch.setattr(rounds, "POST_CLAIM_S", -1.0)  # …and now it is stale
+    posted = await runner.on_due(schedule, when, retry=False)
+    assert posted is not None and posted.id == jam.id and posted.prompt == prompt.text
+    await standin.wait_for_message(lambda d: prompt.text in d.content, channel="jams")
+    assert await runner.on_due(schedule, when, retry=False) is None  # posted: never again

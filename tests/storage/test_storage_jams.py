@@ -106,3 +106,15 @@ async def test_a_prompt_is_replaced_only_before_anyone_enters(db) -> None:
     await db.jams.close_round(jam.id)
     with pytest.raises(InvalidStateError):
         await db.jams.replace_prompt(jam.id, prompt="newer", theme=None)
+
+
+async def test_posting_a_round_is_claimed_once_and_a_stale_claim_is_taken_over(db) -> None:
+    start = datetime(2026, 3, 1, 9, tzinfo=timezone.utc)
+    await db.jams.set_schedule(JamSchedule(guild_id=79, channel_id=5, time_of_day="09:00", timezone="UTC"))
+    jam, _ = await db.jams.open_round(guild_id=79, round_key="2026-03-01", channel_id=5, prompt="p", theme=None,
+                                      opens_at=start, closes_at=start + timedelta(days=1))
+    assert await db.jams.claim_post(jam.id, stale_s=60)
+    assert not await db.jams.claim_post(jam.id, stale_s=60)  # a second process, at the same moment
+    assert await db.jams.claim_post(jam.id, stale_s=-1)  # the first one stopped long ago
+    await db.jams.set_round_message(jam.id, 42)
+    assert not await db.jams.claim_post(jam.id, stale_s=-1)  # posted: nobody posts it again
