@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from discord import app_commands
 
-from composer import FORMATS, METERS, default_catalog, key_names
+from composer import FORMATS, METERS, key_names
 
 MAX_CHOICES = 25
 
-VOICE_CHOICES = [app_commands.Choice(name=v, value=v) for v in sorted(default_catalog().voices)]
 FORMAT_CHOICES = [app_commands.Choice(name=f, value=f) for f in FORMATS]
 METER_CHOICES = [app_commands.Choice(name=m, value=m) for m in METERS]
 KEY_NAMES = key_names()

@@ -14,7 +14,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.choices import FORMAT_CHOICES, KEY_NAMES, METER_CHOICES, VOICE_CHOICES, matching
+from bot.choices import FORMAT_CHOICES, KEY_NAMES, METER_CHOICES, matching
 from bot.member_themes import member_catalog, theme_names_for
 from bot.delivery import NO_PINGS
 from bot.errors import BotError, one_line, tell, user_line
@@ -63,7 +63,7 @@ class ComposeCog(commands.Cog, name=COMPOSE_COG):
     @app_commands.command(name="compose", description="Compose an original piece from a few words")
     @app_commands.describe(prompt="What to compose, in plain words (e.g. 'a slow sad piano song in D minor')",
                            **describe_options(SLASH_OPTIONS))
-    @app_commands.choices(voice=VOICE_CHOICES, meter=METER_CHOICES, format=FORMAT_CHOICES)
+    @app_commands.choices(meter=METER_CHOICES, format=FORMAT_CHOICES)
     async def compose(self, interaction: discord.Interaction, prompt: str, theme: Optional[str] = None,
                       voice: Optional[str] = None, tempo: Optional[Tempo] = None, key: Optional[str] = None,
                       meter: Optional[str] = None, length: Optional[Length] = None, pitch: Optional[Pitch] = None,
@@ -78,6 +78,11 @@ class ComposeCog(commands.Cog, name=COMPOSE_COG):
     async def _theme_choices(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
         return matching(await theme_names_for(self.bot, interaction.user.id, interaction.guild_id), current)
 
+    @compose.autocomplete("voice")
+    async def _voice_choices(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        """The bot's own voices (built-ins and the operator's packs), as many as there are."""
+        return matching(sorted(self.bot.catalog.voices), current)
+
     @compose.autocomplete("key")
     async def _key_choices(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
         return matching(KEY_NAMES, current)
@@ -85,7 +90,6 @@ class ComposeCog(commands.Cog, name=COMPOSE_COG):
     # -- /remix -----------------------------------------------------------------------------
     @app_commands.command(name="remix", description="Change tempo, key, pitch, voice or theme of one of your pieces")
     @app_commands.describe(piece="A piece from your history", **describe_options(REMIX_OPTIONS))
-    @app_commands.choices(voice=VOICE_CHOICES)
     async def remix(self, interaction: discord.Interaction, piece: str, theme: Optional[str] = None,
                     voice: Optional[str] = None, tempo: Optional[Tempo] = None, key: Optional[str] = None,
                     pitch: Optional[Pitch] = None) -> None:
@@ -96,6 +100,11 @@ class ComposeCog(commands.Cog, name=COMPOSE_COG):
     @remix.autocomplete("piece")
     async def _piece_choices(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
         return await piece_choices(self.bot, interaction.user.id, current)
+
+    @remix.autocomplete("voice")
+    async def _remix_voice_choices(self, interaction: discord.Interaction,
+                                   current: str) -> list[app_commands.Choice[str]]:
+        return matching(sorted(self.bot.catalog.voices), current)
 
     @remix.autocomplete("key")
     async def _remix_key_choices(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:

@@ -31,7 +31,7 @@ async def test_bad_input_gets_one_ephemeral_line_and_the_next_command_works(
 async def test_the_discord_client_refuses_out_of_range_options_before_muse_sees_them(standin: StandIn, bot) -> None:
     from tests.discord_standin import InvalidOptions
 
-    for options in ({"tempo": 0}, {"voice": "kazoo"}, {"variations": 5}):
+    for options in ({"tempo": 0}, {"variations": 5}):  # voices are autocompleted: Muse itself answers those
         with pytest.raises(InvalidOptions):
             await standin.slash("compose", prompt="x", **options)
 
@@ -50,3 +50,12 @@ async def test_everyone_and_role_mentions_in_a_prompt_never_ping(standin: StandI
     await standin.mention(f"<@{alice.id}> @everyone jig, 6 seconds", user="bob")
     reply = await piece_in_channel(standin, standin.channel("general").id)
     assert reply.pings["everyone"] is False and reply.pings["roles"] == [] and reply.pings["users"] == []
+
+
+async def test_voices_are_offered_from_the_bots_own_catalog_and_an_unknown_one_gets_a_line(standin, bot) -> None:
+    choices = await (await standin.autocomplete("compose", "voice", "", user="alice")).choices()
+    assert [c["value"] for c in choices] == sorted(bot.catalog.voices)
+    typed = await (await standin.autocomplete("remix", "voice", "ma", user="alice")).choices()
+    assert [c["value"] for c in typed] == ["male", "female"]  # starts with "ma" first, then contains it
+    answer = await (await standin.slash("compose", prompt="a tune", voice="kazoo", user="alice")).ack()
+    assert answer.ephemeral and "unknown voice 'kazoo'" in answer.content
