@@ -17,7 +17,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
-from composer import Catalog, Composer, CompositionRequest, Draft, Piece, resolve_remix, understand
+from composer import AUDIO_FORMATS, Catalog, Composer, CompositionRequest, Draft, Piece, file_stem, resolve_remix, understand
 from storage import ArtifactStore, StorageError, StoredFile
 from storage import Composition as Record
 
@@ -84,9 +84,9 @@ class ComposerWorker:
     async def finish(self, draft: Draft, limit_bytes: int) -> Finished:
         return await self._run(self._finish, draft, limit_bytes)
 
-    async def read_files(self, stored: tuple[StoredFile, ...], stem: str) -> dict[str, bytes]:
+    async def read_files(self, record: Record) -> dict[str, bytes]:
         """Bytes of a stored piece's files for a re-post (files pruned by retention are skipped)."""
-        return await self._run(self._read_files, stored, stem)
+        return await self._run(self._read_files, record.files, file_stem(record.prompt, record.seed))
 
     # -- blocking --------------------------------------------------------------------------
     def _remix(self, request: CompositionRequest, parent: Record | None, parent_request: CompositionRequest) -> Draft:
@@ -112,7 +112,7 @@ class ComposerWorker:
         started = time.perf_counter()
         notes = list(piece.fit_notes)
         attachments: dict[str, bytes] = {}
-        for kind in ATTACH_KINDS["audio" if piece.request.format in ("mp3", "ogg", "wav") else piece.request.format]:
+        for kind in ATTACH_KINDS["audio" if piece.request.format in AUDIO_FORMATS else piece.request.format]:
             data = piece.artifacts.get(kind)
             if data is None:
                 continue  # audio that could not fit at all: the fit note says so

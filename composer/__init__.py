@@ -21,6 +21,7 @@ _EXPORTS = {
     "Piece": "composer.piece",
     "check_output_dir": "composer.piece",
     "slug": "composer.piece",
+    "file_stem": "composer.piece",
     "CompositionRequest": "composer.request",
     "draw_seed": "composer.request",
     "understand": "composer.understanding.understand",

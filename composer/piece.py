@@ -59,7 +59,7 @@ class Piece:
 
     @property
     def stem(self) -> str:
-        return f"{slug(self.request.prompt)}-{self.request.seed}"
+        return file_stem(self.request.prompt, self.request.seed)
 
     def filename(self, kind: str) -> str:
         suffix = f".{self.audio_format}" if kind == "audio" else SUFFIXES[kind]
@@ -87,6 +87,11 @@ class Piece:
     def to_manifest(self, files: dict[str, Any]) -> dict[str, Any]:
         return {"request": self.request.to_manifest(), "files": files, "description": self.description,
                 "engine": self.engine, "timings_s": {k: round(v, 3) for k, v in self.timings_s.items()}}
+
+
+def file_stem(prompt: str, seed: int | None) -> str:
+    """A piece's file name without suffix: the prompt's first words and the seed."""
+    return f"{slug(prompt)}-{seed}"
 
 
 def slug(text: str, max_words: int = 6) -> str:

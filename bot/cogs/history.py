@@ -12,7 +12,6 @@ from bot.delivery import Outgoing
 from bot.embeds import COLOUR, piece_embed
 from bot.errors import tell, user_line
 from bot.views import result_view
-from composer import slug
 from storage import Composition, Page
 
 if TYPE_CHECKING:
@@ -84,10 +83,18 @@ class HistoryCog(commands.Cog, name="History"):
     async def repost(self, interaction: discord.Interaction, record: Composition) -> None:
         """Post a stored piece again in the channel, with its files and buttons."""
         await interaction.response.defer(thinking=True)
-        files = await self.bot.queue.worker.read_files(record.files, f"{slug(record.prompt)}-{record.seed}")
-        limit = interaction.filesize_limit
-        notes = [] if all(len(b) <= limit for b in files.values()) else ["some files are too big to post again"]
-        files = {n: b for n, b in files.items() if len(b) <= limit}
-        await interaction.followup.send(embed=piece_embed(record, notes),
-                                        files=Outgoing(files=files).discord_files(),
-                                        view=result_view(record.id), allowed_mentions=discord.AllowedMentions.none())
+        await post_stored_piece(self.bot, interaction, record, view=result_view(record.id))
+
+
+async def post_stored_piece(bot: "MuseBot", interaction: discord.Interaction, record: Composition, *,
+                            view: discord.ui.View, content: str | None = None) -> discord.Message:
+    """A stored piece posted again as the (deferred) interaction's answer: its files that fit the
+    upload limit, and a note when some did not."""
+    files = await bot.queue.worker.read_files(record)
+    limit = interaction.filesize_limit
+    notes = [] if all(len(b) <= limit for b in files.values()) else ["some files are too big to post again"]
+    files = {n: b for n, b in files.items() if len(b) <= limit}
+    return await interaction.followup.send(content=content or discord.utils.MISSING,
+                                           embed=piece_embed(record, notes),
+                                           files=Outgoing(files=files).discord_files(), view=view,
+                                           allowed_mentions=discord.AllowedMentions.none(), wait=True)

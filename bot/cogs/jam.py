@@ -18,8 +18,8 @@ from discord.ext import commands
 
 from bot.choices import matching
 from bot.cogs.compose import piece_choices
-from bot.delivery import Outgoing
-from bot.embeds import COLOUR, piece_embed
+from bot.cogs.history import post_stored_piece
+from bot.embeds import COLOUR
 from bot.errors import BotError, tell, user_line
 from bot.jam.rounds import MIN_ENTRIES, JamRunner, Results, title_of
 from bot.jam.scheduler import JamScheduler
@@ -27,7 +27,6 @@ from bot.jam.timing import next_fire, parse_time_of_day, parse_timezone, round_k
 from bot.jobspec import JobSpec
 from bot.member_themes import guild_catalog
 from bot.views import COMPOSE_COG, JAM_COG, entry_view
-from composer import slug
 from storage import ConflictError, InvalidStateError, JamRound, JamSchedule
 
 if TYPE_CHECKING:
@@ -266,9 +265,6 @@ class JamCog(commands.GroupCog, name=JAM_COG, group_name="jam", group_descriptio
     async def _enter_history_piece(self, interaction: discord.Interaction, jam: JamRound, record) -> None:
         entry = await self.bot.db.jams.submit(jam.id, user_id=interaction.user.id, composition_id=record.id)
         await interaction.response.defer(thinking=True)
-        files = await self.bot.queue.worker.read_files(record.files, f"{slug(record.prompt)}-{record.seed}")
-        message = await interaction.followup.send(
-            content=f"<@{interaction.user.id}>'s entry for **{title_of(jam.prompt)}**",
-            embed=piece_embed(record), files=Outgoing(files=files).discord_files(),
-            view=entry_view(record.id, entry.id), allowed_mentions=discord.AllowedMentions.none(), wait=True)
+        message = await post_stored_piece(self.bot, interaction, record, view=entry_view(record.id, entry.id),
+                                          content=f"<@{interaction.user.id}>'s entry for **{title_of(jam.prompt)}**")
         await self.bot.db.jams.set_entry_message(entry.id, message.id)
