@@ -30,13 +30,11 @@ async def guild_catalog(bot: "MuseBot", guild_id: int) -> Catalog:
 def _with(bot: "MuseBot", saved: list) -> Catalog:
     if not saved:
         return bot.catalog
-    catalog = bot.catalog
-    for theme in saved:
-        try:
-            catalog = catalog.with_theme(theme.spec, source=f"theme {theme.name!r}")
-        except MuseError as exc:
-            log.warning("stored theme %s (#%s) left out: %s", theme.name, theme.id, exc)
-    return catalog
+
+    def left_out(spec: dict, exc: MuseError) -> None:
+        log.warning("stored theme %s left out: %s", spec.get("name"), exc)
+
+    return bot.catalog.with_themes([t.spec for t in saved], source="a stored theme", on_invalid=left_out)
 
 
 async def theme_names_for(bot: "MuseBot", user_id: int, guild_id: int | None) -> list[str]:

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from composer.errors import SchemaError, UnknownName
 from composer.catalog.schema import validate_theme, validate_voice
@@ -94,10 +94,19 @@ class Catalog:
         """A catalog that also knows one custom theme (validated), for one request."""
         return self.with_themes([spec], source)
 
-    def with_themes(self, specs: Iterable[dict[str, Any]], source: str = "custom theme") -> "Catalog":
+    def with_themes(self, specs: Iterable[dict[str, Any]], source: str = "custom theme",
+                    on_invalid: Callable[[dict[str, Any], SchemaError], None] | None = None) -> "Catalog":
         """A catalog that also knows these custom themes (validated), e.g. a member's visible set.
-        A custom theme never replaces a built-in of the same name."""
-        custom = [Theme(validate_theme(spec, source=source), builtin=False) for spec in specs]
+        A custom theme never replaces a built-in of the same name. With `on_invalid`, a spec that
+        fails validation is reported there and left out instead of failing the whole set."""
+        custom = []
+        for spec in specs:
+            try:
+                custom.append(Theme(validate_theme(spec, source=source), builtin=False))
+            except SchemaError as exc:
+                if on_invalid is None:
+                    raise
+                on_invalid(spec, exc)
         custom = [t for t in custom if not (t.name in self.themes and self.themes[t.name].builtin)]
         return Catalog([*self.themes.values(), *custom], self.voices.values())
 

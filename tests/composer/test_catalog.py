@@ -116,3 +116,13 @@ def test_the_model_header_uses_the_themes_style_or_folk(catalog, style, token):
     plan = make_plan(request, extended.theme("my-epic"), extended.voice(request.voice), random.Random(1))
     tok = Tokenizer()
     assert _spec(plan, _layout(plan), tok, 1).header[1] == tok.ids[token]
+
+
+def test_a_set_of_custom_themes_can_leave_out_the_invalid_ones(catalog):
+    good = json.loads(json.dumps(catalog.theme("happy").spec)) | {"name": "sunny-side"}
+    bad = good | {"name": "broken", "tempo": "fast"}
+    with pytest.raises(SchemaError, match="tempo"):
+        catalog.with_themes([good, bad])
+    rejected = []
+    extended = catalog.with_themes([good, bad], on_invalid=lambda spec, exc: rejected.append(spec["name"]))
+    assert "sunny-side" in extended.themes and "broken" not in extended.themes and rejected == ["broken"]
