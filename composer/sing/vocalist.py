@@ -1,7 +1,7 @@
 """The vocalist: a text-set line → a dry vocal track (mono float32 at the render sample rate).
 
-Each distinct syllable is spoken once (a repeated chorus costs nothing extra), analysed once,
-and sung as many times as the setting asks.
+Each distinct syllable is spoken once, its vowel held about as long as it is sung (a repeated
+chorus costs nothing extra), analysed once, and sung as many times as the setting asks.
 """
 
 from __future__ import annotations
@@ -17,10 +17,11 @@ from composer.music.score import Score
 from composer.sing.setting import SungLine
 from composer.sing.singers import singer_for
 from composer.sing.speech import Speaker, get_speaker
-from composer.sing.vocoder import Event, analyse, layout, sing_events
+from composer.sing.vocoder import Event, analyse, hold_lengths, layout, sing_events
 from composer.singleton import ProcessSingleton
 
 TARGET_RMS = 0.1  # while singing; the mix sets the final level
+HOLD_CAP_S = 0.35  # the voice holds a vowel up to this long; the vocoder slows it beyond
 
 
 @dataclass
@@ -44,10 +45,10 @@ class Vocalist:
             if id(sung.syllable) not in spoken_index:
                 spoken_index[id(sung.syllable)] = len(distinct)
                 distinct.append(sung.syllable)
-        with self._lock:
-            speech = self.speaker.speak(distinct)
-        world = analyse(speech)
         events = layout(line, score.seconds_per_quarter, spoken_index)
+        with self._lock:
+            speech = self.speaker.speak(distinct, hold_lengths(events, len(distinct), HOLD_CAP_S))
+        world = analyse(speech)
         audio = sing_events(events, speech, world, singer_for(voice), length_s)
         audio = resample_poly(audio, SAMPLE_RATE, speech.sample_rate).astype(np.float32)
         audio = audio[: int(length_s * SAMPLE_RATE)]

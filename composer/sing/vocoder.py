@@ -1,17 +1,20 @@
 """WORLD vocoder: re-pitch and re-time spoken syllables onto their notes.
 
-Speech is analysed once (F0, spectral envelope, aperiodicity per 5 ms frame). For every sung
-syllable we lay out new frames: the onset consonants at about their spoken speed from the note
-onset, the vowel stretched to fill the note(s), the coda at the end. F0 is the note's pitch with a
-short glide from the previous note and a delayed vibrato; the female singer's envelope is
-stretched up the frequency axis. `pulses` then synthesises the whole line the way WORLD does,
-batched over pulses.
+Speech (with vowels already held by the voice) is analysed once (F0, spectral envelope,
+aperiodicity per 5 ms frame). For every sung syllable we lay out new frames the way singers
+time words: the onset consonants at their spoken length just *before* the beat, so the vowel
+lands on it; the vowel carries the note, its middle slowed where the note is longer than the
+held vowel; the coda at its spoken length at the end. Syllables inside a word are joined, words
+are parted by a short gap, phrases by a breath. F0 is the note's pitch with a short glide from
+the previous note and a delayed, moderate vibrato; the female singer's envelope is stretched up
+the frequency axis. `pulses` then synthesises the whole line the way WORLD does, batched over
+pulses.
 """
 
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -26,10 +29,13 @@ VIBRATO_DELAY_S = 0.22
 VIBRATO_RAMP_S = 0.25
 ATTACK_S = 0.008
 RELEASE_S = 0.025
-NOTE_GAP_S = 0.015  # a hair of space between separately articulated syllables
-MAX_ONSET_S = 0.12
-QUIET_DB = 30.0  # onset/coda frames this far under the vowel's peak count as silence
-MAX_CODA_S = 0.05  # singers keep codas short and sing through the vowel
+WORD_GAP_S = 0.03  # words are parted by a short gap; syllables inside a word are joined
+MAX_LEAD_S = 0.2  # onset consonants sung before the beat, at most this long
+LEAD_SHARE = 0.45  # ... and at most this share of the time since the previous syllable began
+CODA_SHARE = 0.35  # a coda keeps its spoken length up to this share of the syllable
+HOLD_HEAD, HOLD_TAIL = 0.4, 0.3  # a held vowel's natural start and end; the middle is slowed
+CONSONANT_GAIN = 1.0  # consonants sung louder than spoken, as singers do for diction
+QUIET_DB = 30.0  # coda frames this far under the vowel's peak count as silence
 SILENT_POWER = 1e-14
 VOWEL_MAX_AP = 0.5  # a sung vowel is voiced even where the spoken one trailed off into breath
 SYNTH_BINS = 257  # WORLD synthesis with a 512-point FFT: envelopes are smooth, and cost scales with size
@@ -71,19 +77,13 @@ def midi_hz(pitch: float) -> float:
 
 
 def _stretch(first: int, count: int, out: int) -> np.ndarray:
-    """Source frame indexes for a vowel of `count` frames sung over `out` frames: natural speed at
-    the start and end (so diphthongs glide at the end), a slow back-and-forth in the middle."""
+    """Source frame indexes for a vowel of `count` frames sung over `out` frames: its start and
+    end at natural speed (consonant transitions, diphthong glides), its middle slowed to fill."""
     if out <= count:
         return first + np.floor(np.linspace(0, count, out, endpoint=False)).astype(int)
-    head = int(count * 0.4)
-    tail = count - head
-    middle = out - count
-    width = max(1, int(count * 0.25))
-    centre = max(0, head - width // 2)
-    phase = np.arange(middle) % (2 * width)
-    loop = centre + np.where(phase < width, phase, 2 * width - 1 - phase) // 1
-    loop = np.clip(loop, 0, count - 1)
-    return first + np.concatenate([np.arange(head), loop, head + np.arange(tail)]).astype(int)
+    head, tail = int(count * HOLD_HEAD), int(count * HOLD_TAIL)
+    where = np.interp(np.arange(out), [0, head, out - tail, out], [0, head, count - tail, count])
+    return first + np.minimum(count - 1, np.floor(where)).astype(int)
 
 
 def _resample(first: int, count: int, out: int) -> np.ndarray:
@@ -113,9 +113,11 @@ class Event:
     notes: list[tuple[float, float, int]]  # (start s, end s, pitch) of each note it spans
     part_index: int  # which spoken syllable
     velocity: int
+    word_end: bool = True
 
 
 def layout(line: SungLine, seconds_per_quarter: float, spoken_index: dict[int, int]) -> list[Event]:
+    """Sung syllables in seconds; `start_s` is the beat the vowel lands on."""
     events: list[Event] = []
     for k, sung in enumerate(line.syllables):
         start = sung.start * seconds_per_quarter
@@ -124,63 +126,94 @@ def layout(line: SungLine, seconds_per_quarter: float, spoken_index: dict[int, i
             following = line.syllables[k + 1].start * seconds_per_quarter
             if sung.phrase_end and following - end < 0.12:
                 end -= min(0.2, 0.25 * (end - start))  # breathe before the next phrase
-            end = min(end, following - NOTE_GAP_S)
+            end = min(end, following)
         notes = [(n.start * seconds_per_quarter, n.end * seconds_per_quarter, n.pitch) for n in sung.notes]
         velocity = round(sum(n.velocity for n in sung.notes) / len(sung.notes))
-        events.append(Event(start, max(start + 0.03, end), notes, spoken_index[id(sung.syllable)], velocity))
+        events.append(Event(start, max(start + 0.03, end), notes, spoken_index[id(sung.syllable)], velocity,
+                            sung.syllable.word_end))
     return events
 
 
-def _event_frames(event: Event, speech: Speech, world: World, singer: Singer,
-                  previous_pitch: float | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(f0, frame indexes into the analysis, gain) for one event."""
+def hold_lengths(events: list[Event], parts: int, cap_s: float) -> list[float]:
+    """How long the voice should hold each spoken syllable's vowel: most of its typical sung
+    length, up to `cap_s` (longer notes slow the held vowel's middle)."""
+    lengths: list[list[float]] = [[] for _ in range(parts)]
+    for event in events:
+        lengths[event.part_index].append(event.end_s - event.start_s)
+    return [min(cap_s, 0.75 * float(np.median(x))) if x else 0.0 for x in lengths]
+
+
+def _spoken_frames(event: Event, speech: Speech, world: World) -> tuple[int, int, int, int]:
+    """(start, vowel start, vowel end, end) analysis frames of the event's spoken syllable; a
+    coda's fade into silence is dropped."""
     hop = FRAME_MS / 1000.0
     part = speech.parts[event.part_index]
     to_frame = lambda sample: min(world.frames - 1, int(round(sample / speech.sample_rate / hop)))  # noqa: E731
     a, v0, v1, b = (to_frame(x) for x in (part.start, part.vowel_start, part.vowel_end, part.end))
     v1 = max(v1, v0 + 1)
-    # A stop's closure is silence: the gap before the note already gives it, so the audible
-    # burst lands on the note onset. Likewise a coda's fade into silence is dropped.
-    loud = world.level_db[a:b] > world.level_db[v0:v1].max() - QUIET_DB
-    while a < v0 and not loud[0]:
-        a, loud = a + 1, loud[1:]
+    loud = world.level_db[v1:b] > world.level_db[v0:v1].max() - QUIET_DB
     while b > v1 and not loud[-1]:
         b, loud = b - 1, loud[:-1]
-    total = max(2, int(round((event.end_s - event.start_s) / hop)))
-    onset = min(v0 - a, int(MAX_ONSET_S / hop), int(total * 0.3))
-    coda = min(max(0, b - v1), int(MAX_CODA_S / hop), int(total * 0.2))
-    vowel = max(1, total - onset - coda)
-    index = np.concatenate([_resample(a, v0 - a, onset), _stretch(v0, v1 - v0, vowel),
-                            _resample(v1, b - v1, coda)])
-    index = np.clip(index, 0, world.frames - 1)
-    times = event.start_s + np.arange(len(index)) * hop
-    in_vowel = np.zeros(len(index), dtype=bool)
-    in_vowel[onset:onset + vowel] = True
+    return a, v0, v1, max(b, v1)
 
-    semis = np.zeros(len(index))
+
+def _pitch_curve(event: Event, times: np.ndarray, singer: Singer, previous_pitch: float | None) -> np.ndarray:
+    """Semitones per frame: each note's pitch, a glide into the first from the previous note
+    (starting with the consonants, so the vowel arrives in tune), and a delayed vibrato."""
+    semis = np.zeros(len(times))
     prev = previous_pitch
-    for n_start, n_end, pitch in event.notes:
-        mask = times >= n_start - 1e-9 if n_start > event.start_s + 1e-6 else np.ones(len(times), dtype=bool)
-        since = times - max(n_start, event.start_s)
-        curve = np.full(len(index), float(pitch))
+    for k, (n_start, n_end, pitch) in enumerate(event.notes):
+        mask = times >= n_start - 1e-9 if k else np.ones(len(times), dtype=bool)
+        glide_from = times[0] if k == 0 else n_start
+        curve = np.full(len(times), float(pitch))
         if prev is not None and prev != pitch:
-            glide = np.clip(since / GLIDE_S, 0.0, 1.0)
+            glide = np.clip((times - glide_from) / GLIDE_S, 0.0, 1.0)
             glide = glide * glide * (3 - 2 * glide)
             curve = prev + (pitch - prev) * glide
         if n_end - n_start > VIBRATO_DELAY_S + 0.1:
-            depth = np.clip((since - VIBRATO_DELAY_S) / VIBRATO_RAMP_S, 0.0, 1.0) * singer.vibrato_cents / 100.0
-            curve = curve + depth * np.sin(2 * np.pi * singer.vibrato_hz * np.maximum(0.0, since - VIBRATO_DELAY_S))
+            since = np.maximum(0.0, times - max(n_start, event.start_s) - VIBRATO_DELAY_S)
+            depth = np.clip(since / VIBRATO_RAMP_S, 0.0, 1.0) * singer.vibrato_cents / 100.0
+            curve = curve + depth * np.sin(2 * np.pi * singer.vibrato_hz * since)
         semis = np.where(mask, curve, semis)
         prev = pitch
+    return semis
+
+
+def _event_frames(event: Event, lead_s: float, spoken: tuple[int, int, int, int], world: World,
+                  singer: Singer, previous_pitch: float | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(f0, frame indexes into the analysis, gain) for one event, from `event.start_s - lead_s`."""
+    hop = FRAME_MS / 1000.0
+    a, v0, v1, b = spoken
+    onset = int(round(lead_s / hop))
+    sung = max(2, int(round((event.end_s - event.start_s) / hop)))
+    coda = min(b - v1, int(sung * CODA_SHARE))
+    vowel = max(1, sung - coda)
+    index = np.concatenate([_resample(a, v0 - a, onset), _stretch(v0, v1 - v0, vowel), _resample(v1, b - v1, coda)])
+    index = np.clip(index, 0, world.frames - 1)
+    times = event.start_s - onset * hop + np.arange(len(index)) * hop
+    in_vowel = np.zeros(len(index), dtype=bool)
+    in_vowel[onset:onset + vowel] = True
+    semis = _pitch_curve(event, times, singer, previous_pitch)
     voiced = (world.f0[index] > 0) | in_vowel
     f0 = np.where(voiced, 440.0 * 2.0 ** ((semis - 69.0) / 12.0), 0.0)
 
-    gain = np.ones(len(index))
+    gain = np.where(in_vowel, 1.0, CONSONANT_GAIN)
     attack, release = max(1, int(ATTACK_S / hop)), max(1, int(RELEASE_S / hop))
     gain[:attack] = np.linspace(0.3, 1.0, attack)[: len(gain)]
     gain[-release:] *= np.linspace(1.0, 0.0, release)[-len(gain):] if len(gain) >= release else 1.0
     gain *= (0.6 + 0.4 * event.velocity / 110.0)
     return f0, index, gain
+
+
+def _leads(events: list[Event], spoken: list[tuple[int, int, int, int]]) -> list[float]:
+    """Seconds of onset consonants sung before each beat: their spoken length, within reach of
+    the previous syllable (which then ends earlier)."""
+    hop = FRAME_MS / 1000.0
+    leads = []
+    for k, (event, (a, v0, _, _)) in enumerate(zip(events, spoken)):
+        room = event.start_s - (events[k - 1].start_s if k else 0.0)
+        leads.append(min((v0 - a) * hop, MAX_LEAD_S, LEAD_SHARE * room))
+    return leads
 
 
 def _source_parameters(speech: Speech, world: World, singer: Singer) -> tuple[np.ndarray, np.ndarray]:
@@ -207,12 +240,19 @@ def sing_events(events: list[Event], speech: Speech, world: World, singer: Singe
     f0 = np.zeros(n_frames)
     source = np.full(n_frames, -1)
     gain = np.zeros(n_frames)
+    spoken = [_spoken_frames(event, speech, world) for event in events]
+    leads = _leads(events, spoken)
     previous_pitch: float | None = None
     last_end = -1.0
-    for event in events:
-        legato = event.start_s - last_end < 0.12
-        ev_f0, index, ev_gain = _event_frames(event, speech, world, singer, previous_pitch if legato else None)
-        first = int(round(event.start_s / hop))
+    for k, event in enumerate(events):
+        if k + 1 < len(events):  # make way for the next syllable's consonants, and part the words
+            gap = WORD_GAP_S if event.word_end else 0.0
+            end = max(event.start_s + 2 * hop, min(event.end_s, events[k + 1].start_s - leads[k + 1] - gap))
+            event = replace(event, end_s=end)
+        legato = event.start_s - leads[k] - last_end < 0.12
+        ev_f0, index, ev_gain = _event_frames(event, leads[k], spoken[k], world, singer,
+                                              previous_pitch if legato else None)
+        first = max(0, int(round((event.start_s - leads[k]) / hop)))
         count = max(0, min(len(index), n_frames - first))
         f0[first:first + count] = ev_f0[:count]
         source[first:first + count] = index[:count]
