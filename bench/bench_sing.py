@@ -1,4 +1,5 @@
-"""What singing adds to a 30-second piece in a warm process: speak, analyse, sing (WORLD), vocal mix.
+"""What singing adds to a 30-second piece in a warm process: speak (vowels held), analyse, sing
+(WORLD), vocal mix.
 
 "Added" is a sung render (band without the vocals track + vocal + mix) minus a plain render of the
 same score, so the band's own cost is not counted.
@@ -29,8 +30,8 @@ def measure(voice: str, length_s: float = 30.0) -> dict[str, float]:
     from composer.audio.render import render_buses
     from composer.sing.mixdown import mix_song
     from composer.sing.singers import singer_for
-    from composer.sing.vocalist import get_vocalist
-    from composer.sing.vocoder import analyse, layout, sing_events
+    from composer.sing.vocalist import HOLD_CAP_S, get_vocalist
+    from composer.sing.vocoder import analyse, hold_lengths, layout, sing_events
     from composer.understanding.understand import understand
 
     composer = Composer()
@@ -58,9 +59,10 @@ def measure(voice: str, length_s: float = 30.0) -> dict[str, float]:
                 if id(s.syllable) not in index:
                     index[id(s.syllable)] = len(distinct)
                     distinct.append(s.syllable)
-            speech = _timed(run, "speak (piper)", vocalist.speaker.speak, distinct)
-            world = _timed(run, "analyse (WORLD)", analyse, speech)
             events = layout(line, score.seconds_per_quarter, index)
+            holds = hold_lengths(events, len(distinct), HOLD_CAP_S)
+            speech = _timed(run, "speak, vowels held (piper, 2 passes)", vocalist.speaker.speak, distinct, holds)
+            world = _timed(run, "analyse (WORLD)", analyse, speech)
             _timed(run, "sing (WORLD synthesis)", sing_events, events, speech, world, singer_for(voice),
                    score.duration_s + 1)
             band = replace(score, tracks=[t for t in score.tracks if t.name != "vocals"])

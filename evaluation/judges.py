@@ -25,10 +25,20 @@ TRACKER_RATE = 16000
 VOICED_CONFIDENCE = 0.5  # SwiftF0's calibrated voicing threshold
 
 
+_CONTRACTIONS = [(re.compile(rf"(?<=[a-z])['’]{tail}\b", re.I), f" {full}") for tail, full in
+                 (("re", "are"), ("m", "am"), ("ll", "will"), ("ve", "have"), ("d", "would"))]
+_NOT = re.compile(r"\b(can|won|ain|[a-z]+)n['’]t\b", re.I)
+
+
 def normalise(text: str) -> list[str]:
-    """Lower-case words without punctuation or apostrophes; digits spelled as Muse sings them."""
+    """Lower-case words without punctuation; contractions written out ("we're" → "we are", so
+    hearing the sung "we are" as "we're" is no miss); digits spelled as Muse sings them.
+    Applied alike to what was sung and what was heard."""
     from composer.sing.lyrics import words_from_text
 
+    text = _NOT.sub(lambda m: {"can": "can", "won": "will", "ain": "is"}.get(m.group(1).lower(), m.group(1)) + " not", text)
+    for pattern, full in _CONTRACTIONS:
+        text = pattern.sub(full, text)
     lyrics = words_from_text(re.sub(r"(\d),(\d)", r"\1\2", text.replace("-", " ")))
     return [] if lyrics.fallback else [w.replace("'", "") for w in lyrics.words]
 

@@ -74,9 +74,19 @@ def measure_composition(composition) -> Fit:
     return measure(composition.sung, composition.plan.meter, len(vocals.notes) if vocals else None)
 
 
+PROMPTS = [
+    "happy birthday dear friend", "a sad song about rain", "dancing all night long", "sunny morning by the sea",
+    "we will march together", "lullaby for my little star", "epic battle in the mountains",
+    "jazz cafe at midnight", "romantic walk in paris", "holiday lights and snow", "rock and roll tonight",
+    "space travel to the moon", "chill summer afternoon", "retro arcade adventure", "horror in the old house",
+    "nature walk through the forest", "relax and breathe slowly", "happy 90th birthday grandma",
+    "the quick brown fox jumps over the lazy dog", "thank you for the music",
+]
+
+
 def compose_sung(prompts: list[str], voice: str, engine: str, composer=None, length_s: float = 30.0,
                  first_seed: int = 100):
-    """Compose one sung piece per prompt (seeds as evaluation.singing uses), symbolic only."""
+    """Compose one sung piece per prompt (seed `first_seed` + index), symbolic only."""
     from composer.pipeline import Composer
     from composer.understanding.understand import understand
 
@@ -88,7 +98,6 @@ def compose_sung(prompts: list[str], voice: str, engine: str, composer=None, len
 
 def main(argv: list[str] | None = None) -> None:
     from composer.pipeline import Composer
-    from evaluation.singing import PROMPTS
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--prompts", type=int, default=len(PROMPTS))

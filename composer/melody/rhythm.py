@@ -22,6 +22,10 @@ _STRESS_COST = {
 }
 
 
+UNSTRESSED_LONG = 0.6  # cost per doubling of an unstressed syllable's note over the even length
+STRESSED_SHORT = 0.3  # cost per halving of a stressed syllable's note under it
+
+
 def beat_strength(start: float, meter: Meter) -> int:
     """3 downbeat, 2 the bar's middle pulse, 1 other pulses, 0 off the pulse."""
     position = start % meter.bar_quarters
@@ -115,6 +119,12 @@ class _RhythmCosts:
             cost += 0.4  # tied over the bar line from off the beat
         return cost
 
+    def held(self, k: int, d: int) -> float:
+        """Speech rhythm in the note lengths: an unstressed syllable held long ("to-" of
+        "Toronto" over a whole beat and a half) blurs the word, a stressed one cut short rushes it."""
+        ratio = math.log2(d / self.ideal)
+        return UNSTRESSED_LONG * max(0.0, ratio) if self.stresses[k] == 0 else STRESSED_SHORT * max(0.0, -ratio)
+
     def last(self, g: int) -> float:
         if self.final:
             return 0.0 if g == self.cadence else math.inf
@@ -140,7 +150,7 @@ def _cheapest_starts(costs: _RhythmCosts, latest: int) -> list[int] | None:
             choice, value = -1, inf
             for h in range(k - 1, g):
                 if prev[h] < inf:
-                    c = prev[h] + costs.length(h, g - h)
+                    c = prev[h] + costs.length(h, g - h) + costs.held(k - 1, g - h)
                     if c < value:
                         choice, value = h, c
             if choice >= 0:

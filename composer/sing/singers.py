@@ -27,9 +27,11 @@ class Singer:
 
 SINGERS = {
     "male": Singer("male", center=48, low=41, high=64, formant_ratio=1.0, breathiness=0.0,
-                   vibrato_cents=18.0, vibrato_hz=5.3),
-    "female": Singer("female", center=67, low=57, high=81, formant_ratio=1.18, breathiness=0.15,
-                     vibrato_cents=20.0, vibrato_hz=5.8),
+                   vibrato_cents=10.0, vibrato_hz=5.3),
+    # an alto's middle (C4, 262 Hz), an octave over him: the voice is re-pitched from a man's
+    # speech, and higher notes sample its vowels too sparsely to keep them apart
+    "female": Singer("female", center=60, low=53, high=74, formant_ratio=1.18, breathiness=0.15,
+                     vibrato_cents=12.0, vibrato_hz=5.8),
 }
 
 

@@ -21,7 +21,7 @@ from composer.sing.vocoder import Event, analyse, hold_lengths, layout, sing_eve
 from composer.singleton import ProcessSingleton
 
 TARGET_RMS = 0.1  # while singing; the mix sets the final level
-HOLD_CAP_S = 0.35  # the voice holds a vowel up to this long; the vocoder slows it beyond
+HOLD_CAP_S = 0.25  # the voice holds a vowel up to this long; the vocoder slows it beyond
 
 
 @dataclass

@@ -34,7 +34,6 @@ MAX_LEAD_S = 0.2  # onset consonants sung before the beat, at most this long
 LEAD_SHARE = 0.45  # ... and at most this share of the time since the previous syllable began
 CODA_SHARE = 0.35  # a coda keeps its spoken length up to this share of the syllable
 HOLD_HEAD, HOLD_TAIL = 0.4, 0.3  # a held vowel's natural start and end; the middle is slowed
-CONSONANT_GAIN = 1.0  # consonants sung louder than spoken, as singers do for diction
 QUIET_DB = 30.0  # coda frames this far under the vowel's peak count as silence
 SILENT_POWER = 1e-14
 VOWEL_MAX_AP = 0.5  # a sung vowel is voiced even where the spoken one trailed off into breath
@@ -197,7 +196,7 @@ def _event_frames(event: Event, lead_s: float, spoken: tuple[int, int, int, int]
     voiced = (world.f0[index] > 0) | in_vowel
     f0 = np.where(voiced, 440.0 * 2.0 ** ((semis - 69.0) / 12.0), 0.0)
 
-    gain = np.where(in_vowel, 1.0, CONSONANT_GAIN)
+    gain = np.ones(len(index))
     attack, release = max(1, int(ATTACK_S / hop)), max(1, int(RELEASE_S / hop))
     gain[:attack] = np.linspace(0.3, 1.0, attack)[: len(gain)]
     gain[-release:] *= np.linspace(1.0, 0.0, release)[-len(gain):] if len(gain) >= release else 1.0

@@ -358,7 +358,7 @@ class _Resolver:
             return given
         if not voice.sings:
             return ""
-        words = lyrics_from_prompt(self.analysis, self.spans)
+        words = lyrics_from_prompt(self.analysis, self.spans, frozenset(self.catalog.themes))
         if not words:
             self.notes.append("the prompt has no words to sing, so the voice sings 'la la la'")
             return "la la la"

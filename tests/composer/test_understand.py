@@ -51,6 +51,14 @@ def test_singing_without_a_singer_gets_a_voice_that_sings_and_says_so(catalog):
     ("please write a song about my cat Max, sung by a woman, 100 bpm, in C major", "my cat Max"),
     ('a jazzy tune sung by a man "fly me to the moon"', "fly me to the moon"),
     ("happy birthday, male vocals, lyrics: many happy returns of the day", "many happy returns of the day"),
+    ("why is the sky so blue today? make it jazzy, sung by a man", "why is the sky so blue today?"),
+    ("rainy Tuesday afternoon, missing you again, sad and slow, female vocals", "rainy Tuesday afternoon, missing you again"),
+    ("a song for my sister Jessica who just got her driving licence, sung by a woman",
+     "Jessica who just got her driving licence"),
+    ("a lullaby for little Benjamin who is three years old, sung by a woman", "little Benjamin who is three years old"),
+    ("good morning sunshine, time to wake up, make it sound upbeat, sung by a man", "good morning sunshine, time to wake up"),
+    ("dancing in Vienna in the style of Strauss, sung by a woman", "dancing in Vienna"),
+    ("my sister is the best, sung by a woman", "my sister is the best"),
 ])
 def test_lyrics_are_the_prompt_without_instructions(catalog, prompt, lyrics):
     assert req(catalog, prompt).lyrics == lyrics

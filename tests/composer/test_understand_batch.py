@@ -26,7 +26,7 @@ def test_rows_come_back_in_order_with_errors_in_place():
     ])
     assert len(rows) == 6  # the blank line is skipped
     assert rows[0]["request"]["theme"] == "lullaby" and rows[0]["request"]["voice"] == "female"
-    assert rows[0]["request"]["lyrics"] == "lullaby for my daughter"
+    assert rows[0]["request"]["lyrics"] == "my daughter"  # "a lullaby for" is the request, not the words
     assert "prompt is empty" in rows[1]["error"]
     assert "not a JSON object" in rows[2]["error"]
     assert "'options' must be a JSON object" in rows[3]["error"]

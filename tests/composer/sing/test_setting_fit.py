@@ -12,8 +12,7 @@ import pytest
 from composer.melody import get_engine
 from composer.melody.model import checkpoint_exists
 from composer.plan import make_plan
-from evaluation.singing import PROMPTS
-from evaluation.text_setting import Fit, compose_sung, measure_composition
+from evaluation.text_setting import PROMPTS, Fit, compose_sung, measure_composition
 
 pytestmark = pytest.mark.slow
 

@@ -1,7 +1,8 @@
 """A sung piece end to end: the pipeline renders the band without the vocals track, the singer on
-top, stems beside the other files, lyrics in the MIDI; the vocal stem is checked by an
-independent pitch tracker (WORLD dio), and the singer's dry voice by counting syllables and
-their onsets. The voice is deterministic, so every figure here is the same on every run."""
+top, stems beside the other files, lyrics in the MIDI. The singing is judged from outside
+(evaluation/judges.py): a speech recogniser (Whisper tiny.en) must hear the words, and a pitch
+tracker with its own network (SwiftF0) must hear the notes. The voice is deterministic, so every
+figure here is the same on every run of the same machine."""
 
 import hashlib
 import io
@@ -15,9 +16,9 @@ import pytest
 
 from tests.pieces import written
 from composer.audio.encode import read_audio
-from evaluation.singing import ONSET_TOLERANCE_S, score_vocal, spectral_centroid
-from composer.sing.singers import SINGERS
-from composer.sing.vocoder import layout, midi_hz
+from composer.audio.render import SAMPLE_RATE
+from evaluation.judges import align, normalise, recogniser
+from evaluation.singing import ONSET_TOLERANCE_S, formants, onset_errors, pitch_frames, sung_words
 
 pytestmark = pytest.mark.slow
 
@@ -41,23 +42,12 @@ def sung(composer, catalog, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def scores(sung):
-    """Pitch judged on the vocals stem; onsets on the dry voice (reverb smears them), sung again:
-    the same request gives the same vocal (tested below), so it is the one inside the stem."""
+def dry(sung):
+    """The dry voice of each piece, sung again (the same request gives the same vocal, tested
+    below), with where each syllable was sung."""
     from composer.sing.vocalist import get_vocalist
 
-    out = {}
-    for voice, composition in sung.items():
-        stem, rate = read_audio(composition.files["stems"]["vocals"])
-        assert rate == 44100
-        order, seen = [], {}
-        for s in composition.sung.syllables:
-            seen.setdefault(id(s.syllable), len(seen))
-            order.append(seen[id(s.syllable)])
-        events = layout(composition.sung, composition.score.seconds_per_quarter, seen)  # where each was sung
-        dry = get_vocalist().sing(composition.sung, composition.score, voice).audio
-        out[voice] = score_vocal(stem, dry, events, order, len(seen), voice, methods=("dio",))
-    return out
+    return {voice: get_vocalist().sing(c.sung, c.score, voice) for voice, c in sung.items()}
 
 
 @pytest.mark.parametrize("voice", ["male", "female"])
@@ -89,33 +79,32 @@ def test_midi_keeps_the_vocals_track_with_one_lyric_per_sung_syllable(sung, voic
 
 
 @pytest.mark.parametrize("voice", ["male", "female"])
-def test_the_voice_sings_in_tune_on_time_and_every_syllable(scores, voice):
-    score = scores[voice]
-    # dio on this 10 s stem with reverb gives 0.94 for both voices, on every run. Sung with 31 other
-    # draws of the voice's noise, the same piece gave 0.83-0.97: that is how far the figure moves
-    # when nothing is wrong but the draw changes (other words, another noise layout), so the bar
-    # sits under it, at 0.80. A real pitch fault (wrong octave, missed notes) falls far lower.
-    # The 20-prompt figures (harvest) come from `python -m evaluation.singing`.
-    assert score.pitch_accuracy("dio") >= 0.80, score
-    assert score.syllables_heard == score.syllables_expected
-    assert score.in_order
-    # on the dry voice: every onset within 40 ms and a median of 5 ms, in 16 draws of the noise
-    # too; one late syllable of the 12 and a median one 5 ms frame worse are allowed
-    errors = np.array(score.onset_errors_s)
-    assert np.mean(errors <= ONSET_TOLERANCE_S) >= 0.9, errors
-    assert np.median(errors) <= ONSET_TOLERANCE_S / 4, errors
+def test_the_recogniser_hears_the_words(sung, dry, voice):
+    # Here: female 8 of 8 words, male 4 of 8 ("Abby, are they dear friend?" twice). The
+    # figures over 74 pieces come from `python -m evaluation.singing` (docs/benchmarks.md).
+    heard = recogniser().transcribe(dry[voice].audio, SAMPLE_RATE)
+    alignment = align(sung_words(sung[voice].sung), normalise(heard))
+    assert alignment.share >= 0.5, (alignment.marked(), heard)
 
 
-def test_female_is_higher_and_brighter_than_male(scores):
-    # fit_range moves the line so its median note is at most about a tritone from the singer's
-    # centre (C3 for him, G4 for her); the heard median F0 (163 Hz and 328 Hz here, 160-164 Hz and
-    # 319-328 Hz over 32 draws of the noise) must be there too, with a semitone's leeway
-    for voice, score in scores.items():
-        centre = midi_hz(SINGERS[voice].center)
-        assert centre * 2 ** (-7 / 12) <= score.median_f0_hz <= centre * 2 ** (7 / 12), (voice, score)
-    male, female = scores["male"], scores["female"]
-    assert female.median_f0_hz >= 1.5 * male.median_f0_hz
-    assert female.centroid_hz > male.centroid_hz
+@pytest.mark.parametrize("voice", ["male", "female"])
+def test_the_voice_sings_in_tune(dry, voice):
+    judged, in_tune, _ = pitch_frames(dry[voice].audio, SAMPLE_RATE, dry[voice].events, voice)
+    assert judged > 300 and in_tune / judged >= 0.9, (in_tune, judged)
+
+
+@pytest.mark.parametrize("voice", ["male", "female"])
+def test_stressed_vowels_land_on_their_beats(sung, dry, voice):
+    stressed = [s.syllable.stress == 2 for s in sung[voice].sung.syllables]
+    errors = np.array(onset_errors(dry[voice].audio, SAMPLE_RATE, dry[voice].events, stressed))
+    assert len(errors) >= 4 and np.mean(errors <= ONSET_TOLERANCE_S) >= 0.7, errors  # measured: 0.75 (female)
+
+
+def test_she_sings_higher_with_higher_formants(dry):
+    medians = {voice: pitch_frames(v.audio, SAMPLE_RATE, v.events, voice)[2] for voice, v in dry.items()}
+    assert medians["female"] >= 180 and medians["female"] >= 1.5 * medians["male"], medians
+    f = {voice: np.median(formants(v.audio, SAMPLE_RATE, v.events), axis=0) for voice, v in dry.items()}
+    assert (f["female"][:2] >= 1.08 * f["male"][:2]).all(), f
 
 
 @pytest.mark.parametrize("lyrics,expect", [
@@ -137,12 +126,6 @@ def test_empty_lyrics_sing_the_prompt_words(make_request, composer, tmp_path):
     (composition,) = composer.compose(request)
     assert composition.request.lyrics == "sunny morning"
     assert [s.syllable.text for s in composition.sung.syllables[:4]] == ["sun", "ny", "mor", "ning"]
-
-
-def test_a_spectral_centroid_is_a_frequency():
-    rate = 44100
-    t = np.arange(rate) / rate
-    assert spectral_centroid(np.sin(2 * np.pi * 1000 * t), rate) == pytest.approx(1000, rel=0.05)
 
 
 def test_the_same_request_sings_the_same_vocal(composer, catalog):
