@@ -3,16 +3,18 @@ outside (evaluation/judges.py): a speech recogniser for the words, SwiftF0 for t
 
     python -m evaluation.singing                    # 32 lines × both voices + the flagship, Markdown
     python -m evaluation.singing --lines 4 --seeds 1 --report /tmp/sung.md
+    python -m evaluation.singing --lines-file evaluation/data/sung_lines_holdout.jsonl --seeds 0
 
 Lines come from evaluation/data/sung_lines.jsonl: half written out (`--lyrics`), half taken from a
-prompt (what Muse cleans out of the prompt is what gets sung). Each is a 20 s piece; the flagship
-`happy birthday` is a default 30 s piece per seed. Figures per voice:
+prompt (what Muse cleans out of the prompt is what gets sung). That set was used while the voice
+was tuned; sung_lines_holdout.jsonl (16 more) was written after and sung once, to check. Each
+is a 20 s piece; the flagship `happy birthday` is a default 30 s piece per seed. Figures per voice:
 - words recognised: sung words (repeats included) matched in order by the recogniser's text,
   on the dry vocal and on the full mix;
 - pitch: voiced frames (by SwiftF0) within 50 cents of the sung note, skipping each note's first
   60 ms (the glide) and its last 30 ms;
 - onsets: for syllables with primary stress, |heard onset − beat|, the heard onset being the
-  spectral-flux peak nearest the beat (120 ms before to 80 ms after) on the dry vocal;
+  strongest spectral-flux peak from 120 ms before the beat to 80 ms after, on the dry vocal;
 - median F0 and vowel formants F1–F3 (LPC on held vowels) for the male/female comparison.
 """
 
@@ -20,7 +22,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import platform
 import statistics
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -211,21 +216,22 @@ def report(pieces: list[SungPiece], flagship: list[SungPiece]) -> str:
     lines += ["", "## Vowel formants (LPC, median over held vowels): male / female", "",
               "| F1 | F2 | F3 |", "|---|---|---|", formant_row(pieces + flagship), "",
               "## What the recogniser heard (dry vocal; ~~struck~~ words were not recognised)", "",
-              "| voice | asked | sung | heard |", "|---|---|---|---|"]
+              "| voice | asked | sung | heard | dry | mix |", "|---|---|---|---|---|---|"]
     for p in pieces + flagship:
         heard = p.dry_text.replace("|", "/")
-        lines.append(f"| {p.voice} | {p.label} | {p.dry.marked()} | {heard} |")
+        lines.append(f"| {p.voice} | {p.label} | {p.dry.marked()} | {heard} | {p.dry.share:.0%} | {p.mix.share:.0%} |")
     return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=None, help="how many lines (default: all)")
+    parser.add_argument("--lines-file", type=Path, default=LINES_FILE)
     parser.add_argument("--seeds", type=int, default=5, help="flagship seeds per voice")
     parser.add_argument("--voice", choices=("male", "female"), action="append", help="default: both")
     parser.add_argument("--report", type=Path, help="also write the Markdown report (with every line) here")
     args = parser.parse_args(argv)
-    lines = load_lines()
+    lines = load_lines(args.lines_file)
     if args.lines is not None:
         lines = lines[:: max(1, len(lines) // args.lines)][: args.lines]
     pieces, flagship = [], []
@@ -236,7 +242,9 @@ def main(argv: list[str] | None = None) -> None:
         for seed in range(1, args.seeds + 1):
             flagship.append(sing_one(FLAGSHIP, {"prompt": FLAGSHIP}, voice, seed, 30.0))
             print(f"{voice}: {flagship[-1].dry.share:.0%} dry | flagship seed {seed}: {flagship[-1].dry_text}", flush=True)
-    text = report(pieces, flagship)
+    command = " ".join(["python -m evaluation.singing", *(argv if argv is not None else sys.argv[1:])])
+    text = (f"# Singing judged from outside\n\nWritten by `{command}` on {time.strftime('%Y-%m-%d')}, "
+            f"{platform.machine()} with {os.cpu_count()} cores. Method: evaluation/singing.py.\n\n" + report(pieces, flagship))
     print(text)
     if args.report:
         args.report.write_text(text, encoding="utf-8")
