@@ -27,12 +27,17 @@ VOICED_CONFIDENCE = 0.5  # SwiftF0's calibrated voicing threshold
 
 _CONTRACTIONS = [(re.compile(rf"(?<=[a-z])['’]{tail}\b", re.I), f" {full}") for tail, full in
                  (("re", "are"), ("m", "am"), ("ll", "will"), ("ve", "have"), ("d", "would"))]
+# spellings that are the same sung word: British/American, and compounds written apart
+_SAME_WORD = {"licence": "license", "colour": "color", "favourite": "favorite", "harbour": "harbor",
+              "neighbour": "neighbor", "honour": "honor", "theatre": "theater", "centre": "center",
+              "grey": "gray", "goodnight": "good night", "goodbye": "good bye", "okay": "ok"}
 _NOT = re.compile(r"\b(can|won|ain|[a-z]+)n['’]t\b", re.I)
 
 
 def normalise(text: str) -> list[str]:
     """Lower-case words without punctuation; contractions written out ("we're" → "we are", so
-    hearing the sung "we are" as "we're" is no miss); digits spelled as Muse sings them.
+    hearing the sung "we are" as "we're" is no miss), one spelling per word ("licence" and
+    "license", "goodnight" and "good night"); digits spelled as Muse sings them.
     Applied alike to what was sung and what was heard."""
     from composer.sing.lyrics import words_from_text
 
@@ -40,7 +45,9 @@ def normalise(text: str) -> list[str]:
     for pattern, full in _CONTRACTIONS:
         text = pattern.sub(full, text)
     lyrics = words_from_text(re.sub(r"(\d),(\d)", r"\1\2", text.replace("-", " ")))
-    return [] if lyrics.fallback else [w.replace("'", "") for w in lyrics.words]
+    if lyrics.fallback:
+        return []
+    return [part for w in lyrics.words for part in _SAME_WORD.get(w.replace("'", ""), w.replace("'", "")).split()]
 
 
 @dataclass

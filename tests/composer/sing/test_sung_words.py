@@ -31,6 +31,7 @@ def test_heard_text_is_normalised_like_the_lyrics():
                                                               "ninetieth"]
     assert normalise("We're sure I'm fine, don't worry, you'll see") == normalise("we are sure I am fine do not worry you will see")
     assert normalise("🎉") == []
+    assert normalise("Goodnight, driving licence") == normalise("good night driving license")
 
 
 @pytest.fixture(scope="module")
