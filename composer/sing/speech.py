@@ -205,13 +205,17 @@ class Speaker:
         return ids, spans, sounds
 
     def _hold_vowels(self, durations: np.ndarray, sounds: list[list[int]], vowel_s: list[float]) -> np.ndarray:
-        """Lengthen each vowel's sounds (in proportion to their spoken frames) to the held length."""
+        """Lengthen each vowel's sounds (in proportion to their spoken frames) so the vowel, the
+        pads between its sounds included, lasts the held length; a vowel already that long stays."""
         frames_per_s = self.sample_rate / self.voice.config.hop_length
         held = durations.copy()
         for positions, seconds in zip(sounds, vowel_s):
+            if not positions:
+                continue
             spoken = durations[positions]
-            want = int(np.ceil(seconds * frames_per_s)) - (held[positions[0]:positions[-1] + 1].sum() - spoken.sum()) if positions else 0
-            if positions and spoken.sum() > 0 and want > spoken.sum():
+            between = durations[positions[0]:positions[-1] + 1].sum() - spoken.sum()
+            want = np.ceil(seconds * frames_per_s) - between
+            if spoken.sum() > 0 and want > spoken.sum():
                 held[positions] = np.ceil(spoken * (want / spoken.sum()))
         return held
 
