@@ -29,8 +29,8 @@ VIBRATO_DELAY_S = 0.22
 VIBRATO_RAMP_S = 0.25
 ATTACK_S = 0.008
 RELEASE_S = 0.025
-MAX_HELD_S = 1.0  # a longer note is released after this long and the band carries it: a long vowel
-# blurs the words around it (a recogniser heard 57% of the words with every note held, 63% so)
+MAX_HELD_S = 1.0  # a longer note is released after this long and the band carries it: a vowel held
+# for seconds blurs the words around it (the recogniser in evaluation/judges.py lost more of them)
 WORD_GAP_S = 0.03  # words are parted by a short gap; syllables inside a word are joined
 MAX_LEAD_S = 0.2  # onset consonants sung before the beat, at most this long
 LEAD_SHARE = 0.45  # ... and at most this share of the time since the previous syllable began
