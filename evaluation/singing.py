@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from scipy.linalg import solve_toeplitz
 from scipy.signal import lfilter, resample_poly, stft
 
 from composer.audio.render import SAMPLE_RATE
@@ -128,8 +129,6 @@ def formants(dry: np.ndarray, rate: int, events, order: int = 12) -> list[list[f
         if len(frame) < 2 * half or np.abs(frame).max() < 1e-4:
             continue
         r = np.correlate(frame, frame, "full")[len(frame) - 1:len(frame) + order]
-        from scipy.linalg import solve_toeplitz
-
         a = solve_toeplitz((r[:-1], r[:-1]), r[1:])
         roots = np.roots(np.concatenate([[1.0], -a]))
         roots = roots[np.imag(roots) > 0]
@@ -141,16 +140,16 @@ def formants(dry: np.ndarray, rate: int, events, order: int = 12) -> list[list[f
     return out
 
 
-def sing_one(label: str, options: dict, voice: str, seed: int, length_s: float) -> SungPiece:
-    from composer.catalog import default_catalog
-    from composer.pipeline import Composer, mix_settings
+def sing_one(composer, label: str, options: dict, voice: str, seed: int, length_s: float) -> SungPiece:
+    """One piece composed and sung by `composer` (one for the whole run: it holds the loaded
+    melody model), then judged."""
+    from composer.pipeline import mix_settings
     from composer.sing.mixdown import render_song
     from composer.understanding.understand import understand
 
-    catalog = default_catalog()
     request = understand(options.get("prompt", label), {**options.get("options", {}), "voice": voice, "seed": seed,
-                                                         "length": length_s}, catalog)
-    (draft,) = Composer(catalog).compose_scores([request])
+                                                         "length": length_s}, composer.catalog)
+    (draft,) = composer.compose_scores([request])
     started = time.perf_counter()
     song = render_song(draft.score, draft.sung, voice, mix_settings(draft.plan))
     sing_s = time.perf_counter() - started
@@ -234,13 +233,16 @@ def main(argv: list[str] | None = None) -> None:
     lines = load_lines(args.lines_file)
     if args.lines is not None:
         lines = lines[:: max(1, len(lines) // args.lines)][: args.lines]
+    from composer.pipeline import Composer
+
+    composer = Composer()
     pieces, flagship = [], []
     for voice in args.voice or ("male", "female"):
         for label, options, seed in line_requests(lines, seed=300):
-            pieces.append(sing_one(label, options, voice, seed, LINE_SECONDS))
+            pieces.append(sing_one(composer, label, options, voice, seed, LINE_SECONDS))
             print(f"{voice}: {pieces[-1].dry.share:.0%} dry, {pieces[-1].mix.share:.0%} mix | {label}", flush=True)
         for seed in range(1, args.seeds + 1):
-            flagship.append(sing_one(FLAGSHIP, {"prompt": FLAGSHIP}, voice, seed, 30.0))
+            flagship.append(sing_one(composer, FLAGSHIP, {"prompt": FLAGSHIP}, voice, seed, 30.0))
             print(f"{voice}: {flagship[-1].dry.share:.0%} dry | flagship seed {seed}: {flagship[-1].dry_text}", flush=True)
     command = " ".join(["python -m evaluation.singing", *(argv if argv is not None else sys.argv[1:])])
     text = (f"# Singing judged from outside\n\nWritten by `{command}` on {time.strftime('%Y-%m-%d')}, "
