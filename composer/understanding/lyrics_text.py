@@ -10,6 +10,7 @@ what the person wants to hear.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _QUOTED = re.compile(r"\"([^\"]{2,})\"|“([^”]{2,})”|„([^“”]{2,})[“”]|«([^»]{2,})»|(?:^|(?<=\s))'([^']{2,}?)'(?=\s|$|[.,!?;:])")
 _LYRICS_LABEL = re.compile(r"\b(?:lyrics|words|text)\s*[:=]\s*(.+)$", re.I | re.S)
@@ -82,13 +83,15 @@ def remove_spans(text: str, spans: list[tuple[int, int]]) -> str:
     return text
 
 
+@lru_cache(maxsize=8)
 def _style_tail(style_words: frozenset[str]) -> re.Pattern[str]:
+    """Compiled once per set of words (the catalog's theme names change rarely), not per prompt."""
     words = "|".join(sorted((re.escape(w) for w in style_words), key=len, reverse=True))
     one = rf"(?:{words})(?:\s+(?:style|vibes?|mood|feel|one|version))?"
     return re.compile(rf"[,;:\-–—]\s*{_STYLE_TAIL}{one}(?:{_STYLE_TAIL}{one})*{_STYLE_TAIL}[\s,;:.!]*$", re.I)
 
 
-def lyrics_from_prompt(text: str, cue_spans: list[tuple[int, int]], style_words: frozenset[str] = STYLE_WORDS) -> str:
+def lyrics_from_prompt(text: str, cue_spans: list[tuple[int, int]], style_words: frozenset[str] = frozenset()) -> str:
     """The prompt with cue spans, request phrasing and style asides removed; '' when nothing
     singable is left. `style_words` may add the catalog's theme names to the built-in ones."""
     words = _MENTION.sub(" ", remove_spans(text, cue_spans))
