@@ -1,45 +1,54 @@
 """Extract melodies (and harmony where the score has it) from music21's bundled corpus.
 
-Parsing all ~15,000 works takes about half an hour on one core, so each source file gets its own
-JSONL shard, written work by work: a restart skips every work already in its shard.
+ABC collections (about 13,000 tunes) are read from their tokens, one ABC file at a time
+(`training.abc_melodies`); the Bach chorales are parsed by music21 as scores, one file each.
+Every source file becomes one shard, written whole and renamed into place, so a killed run loses
+at most the files in flight and a restart skips every shard already there. Two worker processes
+share the files. `compact` then gathers the shards into one versioned file.
 """
 
 from __future__ import annotations
 
+import gzip
 import json
 import logging
-import re
+import os
 import signal
 import time
-import zlib
+from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from composer.catalog.key_estimate import MELODY_FINAL, estimate_key
+from composer.music.theory import Key
+
 log = logging.getLogger(__name__)
 
-# Collections in the order they are worth parsing: folk melodies first, then harmonised music.
-COLLECTIONS = (
-    "essenFolksong", "oneills1850", "airdsAirs", "nottingham-dataset", "ryansMammoth", "bach",
-    "miscFolk", "leadSheet", "monteverdi", "palestrina", "trecento", "haydn", "mozart", "beethoven",
-    "schumann_robert", "schumann_clara", "josquin", "handel", "corelli", "schubert", "joplin",
-)
+CORPUS_VERSION = 2  # bump when a record's meaning changes: the cache lives in corpus/v<version>
+# Collections that hold tunes, in the order they are parsed.
+COLLECTIONS = ("essenFolksong", "oneills1850", "airdsAirs", "ryansMammoth", "nottingham-dataset", "miscFolk",
+               "bach", "leadSheet")
+# Collections left out, and why (reported by `muse data`).
+LEFT_OUT = {
+    "monteverdi palestrina trecento josquin": "polyphony: the top voice is one line of four, not a tune",
+    "haydn mozart beethoven schubert schumann_robert schumann_clara corelli handel": "instrumental "
+    "movements: the top line wanders across the ensemble and the meter and key change",
+    "joplin": "piano rags: the melody is inside a two-hand texture",
+}
 STYLES = {  # collection → style label the model is conditioned on
     "essenFolksong": "folk", "oneills1850": "irish", "ryansMammoth": "irish", "airdsAirs": "scottish",
     "nottingham-dataset": "irish", "miscFolk": "folk", "bach": "chorale", "leadSheet": "song",
     "monteverdi": "early", "palestrina": "early", "trecento": "early", "josquin": "early",
 }
-PARSE_TIMEOUT_S = 60
-SPLIT_BUCKETS = 100  # by hash of work id: 0-89 train, 90-94 validation, 95-99 test
+SCORE_SUFFIXES = (".mxl", ".xml", ".krn", ".musicxml")
+PARSE_TIMEOUT_S = 120
+WORKERS = 2
 
 
 def style_of(collection: str) -> str:
     return STYLES.get(collection, "classical")
-
-
-def split_of(work_id: str) -> str:
-    bucket = zlib.crc32(work_id.encode()) % SPLIT_BUCKETS
-    return "train" if bucket < 90 else "val" if bucket < 95 else "test"
 
 
 @dataclass
@@ -47,7 +56,7 @@ class Work:
     id: str  # "collection/file#tune"
     collection: str
     style: str
-    split: str
+    split: str  # "" until `training.families` assigns train / val / test by tune family
     meter: str  # "6/8"
     bar_quarters: float
     key_tonic: int  # pitch class, 0 = C
@@ -59,13 +68,35 @@ class Work:
     extra: dict[str, object] = field(default_factory=dict)
 
 
-class _Timeout(Exception):
-    pass
+def melody_key(notes: list[tuple[float, float, int]], signature: Key | None) -> Key:
+    """The tune's key: profile correlation of its notes, its last note, its stated signature."""
+    weights = [0.0] * 12
+    for _, d, p in notes:
+        weights[p % 12] += min(d, 4.0)
+    return estimate_key(weights, [(notes[-1][2] % 12, MELODY_FINAL)], signature)
 
 
-def _alarm(_signum: int, _frame: object) -> None:
-    raise _Timeout
+# ---- one ABC file ------------------------------------------------------------------------------
 
+def _abc_records(path: Path, collection: str) -> list[dict]:
+    from training.abc_melodies import read_file
+
+    rel = f"{collection}/{path.name}"
+    records = []
+    for number, tune, why in read_file(path.read_text(encoding="utf-8", errors="replace")):
+        work_id = f"{rel}#{number}"
+        if tune is None:
+            records.append({"id": work_id, "skip": why})
+            continue
+        key = melody_key(tune.notes, tune.signature)
+        work = Work(id=work_id, collection=collection, style=style_of(collection), split="", meter=tune.meter,
+                    bar_quarters=tune.bar_quarters, key_tonic=key.tonic, key_mode=key.mode, notes=tune.notes,
+                    signature_key=str(tune.signature) if tune.signature else None, title=tune.title)
+        records.append(asdict(work))
+    return records
+
+
+# ---- one score file (chorales, lead sheets) ------------------------------------------------------
 
 def _melody(part, shift: float) -> list[tuple[float, float, int]]:
     """Top voice of one part: highest pitch at each onset, durations cut at the next onset."""
@@ -113,9 +144,20 @@ def _harmony(parts, shift: float, total_quarters: float) -> list[list[float]]:
     return [[round(w, 3) for w in row] for row in grid]
 
 
+def _stated_key(score) -> Key | None:
+    from music21 import key as m21key
+
+    stated = list(score.recurse().getElementsByClass(m21key.KeySignature))
+    if not stated:
+        return None
+    k = stated[0]
+    if isinstance(k, m21key.Key) and k.mode in ("major", "minor"):
+        return Key(k.tonic.pitchClass, k.mode)
+    return Key(k.asKey("major").tonic.pitchClass, "major")
+
+
 def extract(score, work_id: str, collection: str, title: str = "") -> Work | None:
     """One Work from a parsed music21 score, or None when it has no usable melody."""
-    from music21 import key as m21key
     from music21 import meter as m21meter
 
     parts = list(score.parts) or [score]
@@ -123,172 +165,162 @@ def extract(score, work_id: str, collection: str, title: str = "") -> Work | Non
     first = sopranos[0] if sopranos else parts[0]  # chorales often open with a doubling instrument
     others = [p for p in parts if p is not first]
     signatures = list(score.recurse().getElementsByClass(m21meter.TimeSignature))
-    if not signatures:
-        return None
+    if not signatures or len({s.ratioString for s in signatures}) > 1:
+        return None  # no meter, or meter changes: the bar grid would lie
     ts = signatures[0]
-    if len({s.ratioString for s in signatures}) > 1:
-        return None  # meter changes: the bar grid would lie
-    bar_quarters = float(ts.barDuration.quarterLength)
     measures = list(first.getElementsByClass("Measure"))
     shift = float(measures[0].paddingLeft) if measures else 0.0
     notes = _melody(first, shift)
     if len(notes) < 8:
         return None
-    found = first.flatten().notes.stream().analyze("key")
-    stated = [k for k in score.recurse().getElementsByClass(m21key.KeySignature)]
-    signature_key = None
-    if stated:
-        k = stated[0]
-        signature_key = str(k) if isinstance(k, m21key.Key) else f"{k.sharps} sharps"
-    harmony = None
-    if others:
-        total = max(on + d for on, d, _ in notes)
-        harmony = _harmony(others, shift, total)
-    return Work(
-        id=work_id, collection=collection, style=style_of(collection), split=split_of(work_id),
-        meter=ts.ratioString, bar_quarters=bar_quarters, key_tonic=found.tonic.pitchClass,
-        key_mode="minor" if found.mode == "minor" else "major", notes=notes, harmony=harmony,
-        signature_key=signature_key, title=title,
-    )
+    signature = _stated_key(score)
+    key = melody_key(notes, signature)
+    harmony = _harmony(others, shift, max(on + d for on, d, _ in notes)) if others else None
+    return Work(id=work_id, collection=collection, style=style_of(collection), split="", meter=ts.ratioString,
+                bar_quarters=float(ts.barDuration.quarterLength), key_tonic=key.tonic, key_mode=key.mode,
+                notes=notes, harmony=harmony, signature_key=str(signature) if signature else None, title=title)
 
 
-def _abc_tunes(path: Path) -> Iterator[tuple[str, str]]:
-    """(tune number, ABC text) for every tune in a (possibly multi-tune) ABC file."""
-    text = path.read_text(encoding="utf-8", errors="replace")
-    chunks = re.split(r"(?m)^(?=X:)", text)
-    header = chunks[0] if not chunks[0].lstrip().startswith("X:") else ""
-    for i, chunk in enumerate(chunks):
-        if not chunk.lstrip().startswith("X:"):
-            continue
-        yield str(i), header + chunk
+class _Timeout(Exception):
+    pass
 
 
-def _works_in(path: Path, collection: str) -> Iterator[tuple[str, object]]:
-    """(work id, callable returning a parsed score) for each work in one corpus file."""
+def _alarm(_signum: int, _frame: object) -> None:
+    raise _Timeout
+
+
+def _score_records(path: Path, collection: str) -> list[dict]:
     from music21 import converter
 
-    rel = f"{collection}/{path.name}"
-    if path.suffix == ".abc":
-        for number, text in _abc_tunes(path):
-            yield f"{rel}#{number}", lambda text=text: converter.parse(text, format="abc")
-    elif path.suffix in (".mxl", ".xml", ".krn", ".musicxml", ".mid"):
-        yield rel, lambda: converter.parse(str(path))
+    work_id = f"{collection}/{path.name}"
+    signal.signal(signal.SIGALRM, _alarm)
+    signal.alarm(PARSE_TIMEOUT_S)
+    try:
+        work = extract(converter.parse(str(path)), work_id, collection)
+    finally:
+        signal.alarm(0)
+    return [asdict(work) if work else {"id": work_id, "skip": "no single-meter melody"}]
 
 
-def corpus_files(collections: tuple[str, ...] = COLLECTIONS) -> list[tuple[str, Path]]:
-    from music21 import corpus
-
-    root = Path(corpus.__file__).parent
-    files = []
-    for collection in collections:
-        folder = root / collection
-        if folder.is_dir():
-            files += [(collection, p) for p in sorted(folder.rglob("*")) if p.is_file()]
-    return files
-
-
-def _done_ids(shard: Path) -> set[str]:
-    if not shard.exists():
-        return set()
-    done = set()
-    for line in shard.read_text().splitlines():
-        try:
-            done.add(json.loads(line)["id"])
-        except (json.JSONDecodeError, KeyError):
-            continue  # a torn last line from a killed run
-    return done
-
-
-PRIORITY = COLLECTIONS[:6]  # parsed interleaved first, so a usable mix exists early
-CHUNK = 10  # works taken from one file before moving to the next
-
-
-def _round_robin(iterators: list[Iterator]) -> Iterator:
-    """CHUNK items from each iterator in turn until all are exhausted."""
-    live = list(iterators)
-    while live:
-        for it in list(live):
-            for _ in range(CHUNK):
-                try:
-                    yield next(it)
-                except StopIteration:
-                    live.remove(it)
-                    break
-
-
-def _collection_works(collection: str, files: list[Path]) -> Iterator[tuple[str, Path, str, object]]:
-    def tagged(path: Path) -> Iterator[tuple[str, Path, str, object]]:
-        for work_id, parse in _works_in(path, collection):
-            yield collection, path, work_id, parse
-
-    return _round_robin([tagged(path) for path in files])
-
-
-def _schedule(collections: tuple[str, ...]) -> Iterator[tuple[str, Path, str, object]]:
-    by_collection: dict[str, list[Path]] = {}
-    for collection, path in corpus_files(collections):
-        by_collection.setdefault(collection, []).append(path)
-    first = [c for c in collections if c in PRIORITY and c in by_collection]
-    rest = [c for c in collections if c not in PRIORITY and c in by_collection]
-    yield from _round_robin([_collection_works(c, by_collection[c]) for c in first])
-    for c in rest:
-        yield from _collection_works(c, by_collection[c])
-
-
-def prepare(out_dir: Path, collections: tuple[str, ...] = COLLECTIONS, limit: int | None = None) -> dict[str, int]:
-    """Parse the corpus into `out_dir/<collection>/<file>.jsonl`; resumable. Returns counts."""
+def parse_file(collection: str, path: Path) -> list[dict]:
+    """Every record of one source file: a Work as a dict, or {"id", "skip": why}."""
     import warnings
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # music21 warns about every odd corpus file
-        return _prepare(out_dir, collections, limit)
-
-
-def _prepare(out_dir: Path, collections: tuple[str, ...], limit: int | None) -> dict[str, int]:
-    signal.signal(signal.SIGALRM, _alarm)
-    counts = {"ok": 0, "skipped": 0, "failed": 0, "cached": 0}
-    done: set[str] = set()
-    for shard in out_dir.rglob("*.jsonl"):
-        done |= _done_ids(shard)
-    started = time.monotonic()
-    for n, (collection, path, work_id, parse) in enumerate(_schedule(collections)):
-        if work_id in done:
-            counts["cached"] += 1
-            continue
-        if limit is not None and counts["ok"] >= limit:
-            break
-        record: dict[str, object]
         try:
-            signal.alarm(PARSE_TIMEOUT_S)
-            work = extract(parse(), work_id, collection)
-            record = asdict(work) if work else {"id": work_id, "skip": True}
-            counts["ok" if work else "skipped"] += 1
+            if path.suffix == ".abc":
+                return _abc_records(path, collection)
+            return _score_records(path, collection)
         except Exception as exc:  # noqa: BLE001 — music21 raises anything on odd files
-            record = {"id": work_id, "error": f"{type(exc).__name__}: {exc}"[:200]}
-            counts["failed"] += 1
-        finally:
-            signal.alarm(0)
-        shard = out_dir / collection / f"{path.name}.jsonl"
-        shard.parent.mkdir(parents=True, exist_ok=True)
-        with shard.open("a") as sink:
-            sink.write(json.dumps(record) + "\n")
-        if n % 100 == 0:
-            log.info("%s %s (%.0f s)", work_id, counts, time.monotonic() - started)
-    log.info("done %s (%.0f s)", counts, time.monotonic() - started)
+            return [{"id": f"{collection}/{path.name}", "skip": f"error: {type(exc).__name__}"}]
+
+
+# ---- the whole corpus --------------------------------------------------------------------------
+
+def corpus_files(collections: tuple[str, ...] = COLLECTIONS, source: Path | None = None) -> list[tuple[str, Path]]:
+    """(collection, file) for every parsable file, from music21's corpus or a folder laid out like it."""
+    if source is None:
+        from music21 import corpus
+
+        source = Path(corpus.__file__).parent
+    root = source
+    files = []
+    for collection in collections:
+        folder = root / collection
+        if folder.is_dir():
+            files += [(collection, p) for p in sorted(folder.rglob("*"))
+                      if p.is_file() and (p.suffix == ".abc" or p.suffix in SCORE_SUFFIXES)]
+    return files
+
+
+def version_dir(root: Path) -> Path:
+    return root / f"v{CORPUS_VERSION}"
+
+
+def _shard_path(root: Path, collection: str, path: Path) -> Path:
+    return version_dir(root) / "shards" / collection / f"{path.name}.json.gz"
+
+
+def _write_atomic(target: Path, payload: bytes) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + f".{os.getpid()}.part")
+    partial.write_bytes(payload)
+    os.replace(partial, target)  # a shard is there whole or not at all
+
+
+def prepare(root: Path, collections: tuple[str, ...] = COLLECTIONS, workers: int = WORKERS,
+            limit: int | None = None, source: Path | None = None) -> dict[str, int]:
+    """Parse every source file that has no shard yet into `root/v<N>/shards`; resumable."""
+    files = corpus_files(collections, source)
+    todo = [(c, p) for c, p in files if not _shard_path(root, c, p).exists()]
+    counts = {"files": len(files), "cached_files": len(files) - len(todo), "parsed_files": 0}
+    if limit is not None:
+        todo = todo[:limit]
+    started = time.monotonic()
+    if workers <= 1:
+        results: Iterator = ((c, p, parse_file(c, p)) for c, p in todo)
+        for collection, path, records in results:
+            _store(root, collection, path, records, counts, started)
+        return counts
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = {pool.submit(parse_file, c, p): (c, p) for c, p in todo}
+        for future in as_completed(futures):
+            collection, path = futures[future]
+            _store(root, collection, path, future.result(), counts, started)
     return counts
 
 
-def load_works(data_dir: Path, split: str | None = None) -> list[Work]:
-    """All extracted works under `data_dir` (optionally one split)."""
+def _store(root: Path, collection: str, path: Path, records: list[dict], counts: dict, started: float) -> None:
+    _write_atomic(_shard_path(root, collection, path), gzip.compress(json.dumps(records).encode(), 6))
+    counts["parsed_files"] += 1
+    if counts["parsed_files"] % 25 == 0:
+        log.info("%d/%d files parsed (%.0f s)", counts["parsed_files"] + counts["cached_files"], counts["files"],
+                 time.monotonic() - started)
+
+
+def shard_records(root: Path) -> Iterator[dict]:
+    for shard in sorted((version_dir(root) / "shards").rglob("*.json.gz")):
+        yield from json.loads(gzip.decompress(shard.read_bytes()))
+
+
+def report(root: Path) -> dict[str, dict[str, int]]:
+    """Per collection: tunes kept and tunes skipped by reason."""
+    out: dict[str, Counter] = {}
+    for record in shard_records(root):
+        collection = record["id"].split("/", 1)[0]
+        out.setdefault(collection, Counter())["kept" if "notes" in record else f"skipped: {record['skip']}"] += 1
+    return {c: dict(counts) for c, counts in sorted(out.items())}
+
+
+def works_from_shards(root: Path) -> list[Work]:
     works = []
-    for shard in sorted(data_dir.rglob("*.jsonl")):
-        for line in shard.read_text().splitlines():
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            if "notes" not in record or (split and record["split"] != split):
-                continue
+    for record in shard_records(root):
+        if "notes" in record:
             record["notes"] = [tuple(n) for n in record["notes"]]
             works.append(Work(**record))
+    return works
+
+
+def compact_path(root: Path) -> Path:
+    return version_dir(root) / "melodies.json.gz"
+
+
+def write_compact(root: Path, works: list[Work]) -> Path:
+    """All kept works (with their splits) in one file, the form training and evaluation read."""
+    target = compact_path(root)
+    rows = [asdict(w) for w in works]
+    _write_atomic(target, gzip.compress(json.dumps({"version": CORPUS_VERSION, "works": rows}).encode(), 6))
+    return target
+
+
+def load_works(root: Path, split: str | None = None) -> list[Work]:
+    """The works in the compact file (optionally one split)."""
+    payload = json.loads(gzip.decompress(compact_path(root).read_bytes()))
+    works = []
+    for record in payload["works"]:
+        if split and record["split"] != split:
+            continue
+        record["notes"] = [tuple(n) for n in record["notes"]]
+        works.append(Work(**record))
     return works

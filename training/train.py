@@ -123,7 +123,7 @@ def train(data: Path, run: Path, model_cfg: ModelConfig, cfg: TrainConfig, expor
     started = time.monotonic()
     last_save = segment_start = started
     bar = _progress_bar(cfg, state) if progress else None
-    logfile = (run / "log.jsonl").open("a")
+    logfile = _open_log(run / "log.jsonl", state)
     model.train()
     while state["step"] < cfg.max_steps and time.monotonic() - started < cfg.max_minutes * 60:
         step = state["step"]
@@ -183,6 +183,16 @@ def _resume(last: Path, model, optimizer, device: str) -> dict:
         state = saved["state"]
         log.info("resumed at step %d", state["step"])
     return state
+
+
+def _open_log(path: Path, state: dict):
+    """`log.jsonl` for appending. On a resume it is first cut back to the checkpoint's history: entries
+    logged after the last checkpoint, before a kill, would otherwise appear twice."""
+    if state["step"] > 0:
+        partial = path.with_name(path.name + ".tmp")
+        partial.write_text("".join(json.dumps(entry) + "\n" for entry in state["history"]))
+        partial.replace(path)
+    return path.open("a")
 
 
 def _progress_bar(cfg: TrainConfig, state: dict):
