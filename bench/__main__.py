@@ -3,7 +3,7 @@
 import importlib
 import sys
 
-SUITES = ["bench.bench_pipeline", "bench.bench_parse", "bench.bench_themes", "bench.bench_storage", "bench.bench_bot", "bench.bench_model",
+SUITES = ["bench.bench_pipeline", "bench.bench_parse", "bench.bench_themes", "bench.bench_storage", "bench.bench_bot", "bench.bench_model", "bench.bench_model_quality",
           "bench.bench_sing", "bench.bench_jam"]
 
 

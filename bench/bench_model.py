@@ -39,7 +39,7 @@ def tokens_per_s(engine, concurrent: int) -> tuple[float, float]:
     plans = _plans(concurrent)
     rates, times = [], []
     for run in range(RUNS):
-        specs = [_spec(p, _layout(p), engine.tokenizer, seed=run * 100 + i) for i, p in enumerate(plans)]
+        specs = [_spec(p, _layout(p, engine.config.n_positions), engine.tokenizer, seed=run * 100 + i) for i, p in enumerate(plans)]
         started = time.perf_counter()
         sequences = generate(engine.fast, engine.tokenizer, specs)
         elapsed = time.perf_counter() - started

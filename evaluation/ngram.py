@@ -50,3 +50,40 @@ class NGram:
                 total -= math.log(self.prob(tuple(seq[max(0, i - self.order + 1):i]), seq[i]))
                 count += 1
         return total / max(1, count), count
+
+
+class NGramStepper:
+    """The n-gram behind the sampler's model interface (`new_cache`, `step`, `n_positions`), so it
+    writes melodies under exactly the constraints the transformer gets."""
+
+    def __init__(self, ngram: NGram, n_positions: int):
+        self.ngram, self.n_positions = ngram, n_positions
+        self._levels = [{ctx: (np.fromiter(c.keys(), dtype=np.int64), np.fromiter(c.values(), dtype=np.float64))
+                         for ctx, c in level.items()} for level in ngram.counts]
+
+    def new_cache(self, batch: int) -> dict:
+        return {"history": [[] for _ in range(batch)]}
+
+    def distribution(self, context: list[int]) -> np.ndarray:
+        p = np.full(self.ngram.vocab_size, 1.0 / self.ngram.vocab_size)
+        for n in range(self.ngram.order):
+            if n > len(context):
+                break
+            ctx = tuple(context[len(context) - n:]) if n else ()
+            found = self._levels[n].get(ctx)
+            if found is None:
+                break
+            tokens, counts = found
+            total = counts.sum()
+            p = p * (DISCOUNT * len(tokens) / total)
+            p[tokens] += np.maximum(counts - DISCOUNT, 0) / total
+        return p
+
+    def step(self, ids, cache: dict):
+        import torch
+
+        rows = []
+        for history, new in zip(cache["history"], ids.tolist()):
+            history.extend(t for t in new if t != 0)  # PAD rows: sequences already finished
+            rows.append(np.log(self.distribution(history[-(self.ngram.order - 1):])))
+        return torch.tensor(np.stack(rows), dtype=torch.float32)

@@ -373,6 +373,47 @@ def real_vs_real(real_pieces: Sequence[Piece | Mapping], seed: int = 0, folds: i
     return two_sample_test(first, second, seed=seed, folds=folds, window_bars=window_bars, top=top)
 
 
+DENSITY_BINS = (0.75, 1.25, 1.75, 2.5)  # notes per quarter: the bins a request's density is asked in
+
+
+def notes_per_quarter(piece: Piece | Mapping) -> float:
+    piece = as_piece(piece)
+    if not piece.notes:
+        return 0.0
+    span = piece.notes[-1][0] + piece.notes[-1][1] - piece.notes[0][0]
+    return len(piece.notes) / max(span, EPS)
+
+
+def _stratum(piece: Piece | Mapping) -> tuple[str, float, float, int]:
+    """(mode, bar length, beat, density bin); the mode only when a dict piece names it."""
+    mode = str(piece.get("mode", "")) if isinstance(piece, Mapping) else ""
+    piece = as_piece(piece)
+    density = int(np.searchsorted(DENSITY_BINS, notes_per_quarter(piece), side="right"))
+    return mode, piece.bar_quarters, piece.beat_quarters, density
+
+
+def matched_sample(real_pieces: Sequence[Piece | Mapping], other_pieces: Sequence[Piece | Mapping],
+                   seed: int = 0) -> list[Piece | Mapping]:
+    """One real piece per other piece, drawn without replacement from the same mode, meter and density
+    bin (else the nearest bin in that meter, else in that mode, else anywhere): a two-sample test on
+    this sample asks whether the melodies are real-like *for what was asked of them*, not whether
+    the requests ask for busier or sparser tunes than the corpus holds."""
+    rng = np.random.default_rng(seed)
+    pool: dict[tuple[float, float, int], list[int]] = {}
+    for i in rng.permutation(len(real_pieces)):
+        pool.setdefault(_stratum(real_pieces[int(i)]), []).append(int(i))
+    chosen = []
+    for piece in other_pieces:
+        mode, bar_q, beat_q, density = _stratum(piece)
+        candidates = sorted((k for k in pool if pool[k]),
+                            key=lambda k: (k[0] != mode, k[1:3] != (bar_q, beat_q), k[2] != beat_q,
+                                           abs(k[3] - density)))
+        if not candidates:
+            break
+        chosen.append(real_pieces[pool[candidates[0]].pop()])
+    return chosen
+
+
 # ---- report -------------------------------------------------------------------------------------
 
 def _num(value: float, digits: int = 3) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from training.corpus import COLLECTIONS, report, write_compact, works_from_shards
+from training.corpus import COLLECTIONS, LEFT_OUT, report, write_compact, works_from_shards
 from training.families import group, summary
 
 
@@ -30,4 +30,5 @@ def assemble(root: Path) -> dict[str, object]:
     for collection, counts in per_collection.items():
         counts["near_duplicates_dropped"] = dropped.get(collection, 0)
         counts["in_corpus"] = counts.get("kept", 0) - dropped.get(collection, 0)
-    return {"collections": per_collection, "families": summary(families), "splits": dict(splits)}
+    return {"collections": per_collection, "families": summary(families), "splits": dict(splits),
+            "left_out": LEFT_OUT}

@@ -48,3 +48,19 @@ def write(log: Path, folder: Path, title: str = "Muse melody model") -> tuple[Pa
     fig.savefig(picture, metadata={"Software": None})
     plt.close(fig)
     return table, picture
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m training.curve")
+    parser.add_argument("log", type=Path, help="the run's log.jsonl")
+    parser.add_argument("folder", type=Path, help="where to write training_log.csv and training_curve.png")
+    args = parser.parse_args(argv)
+    for path in write(args.log, args.folder):
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

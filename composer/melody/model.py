@@ -1,8 +1,8 @@
 """The neural melody engine: the trained transformer writes the tune, the plan steers it.
 
-Each distinct section (verse, chorus, bridge, ending) is written once, in order, as one tune;
-returning sections repeat their first appearance, as songs do, with one bar varied. Intro bars are
-left to the band.
+Each distinct section (verse, chorus, bridge, ending) is written once, in order, as one tune; a
+returning section repeats its first statement note for note (the model, asked to write it again,
+does not recall it: see `_layout`). Intro bars are left to the band.
 """
 
 from __future__ import annotations
@@ -31,8 +31,13 @@ DEFAULT_STYLE = "folk"  # corpus style for a theme whose melody names none (them
 # Meters the corpus has enough tunes in; others borrow the nearest one's header token (the bar
 # length itself is enforced by the sampler whatever the token says).
 TRAINED_METERS = ("2/4", "3/4", "4/4", "6/8", "6/4", "9/8", "3/8")
+# Every theme's sampling temperature is multiplied by this, and top-p is this unless a theme sets
+# it (both chosen on validation tunes and requests the reported evaluation does not use).
+TEMPERATURE_SCALE = 1.0
+TOP_P = 0.95
 # Theme density (≈ notes per pulse) → the tokenizer's notes-per-quarter bins.
 _DENSITY_PER_QUARTER = 1.3
+_TOKEN_MARGIN = 1.3  # the model often writes busier bars than the density asks: room for 30% more notes
 
 
 def checkpoint_exists(folder: Path = DEFAULT_CHECKPOINT) -> bool:
@@ -56,10 +61,13 @@ class ModelEngine:
         self.info = EngineInfo(name="model", version=f"gpt2-{self.config.n_layer}x{self.config.n_embd}-step{step}",
                                checkpoint=shown)
         self._lock = threading.Lock()  # one forward pass at a time; callers batch instead
+        self.temperature_scale, self.top_p = TEMPERATURE_SCALE, TOP_P
 
     def write(self, plans: list[Plan], seeds: list[int]) -> list[list[Note]]:
-        layouts = [_layout(plan) for plan in plans]
-        specs = [_spec(plan, layout, self.tokenizer, seed) for plan, layout, seed in zip(plans, layouts, seeds)]
+        room = self.config.n_positions
+        layouts = [_layout(plan, room) for plan in plans]
+        specs = [_spec(plan, layout, self.tokenizer, seed, self.temperature_scale, self.top_p)
+                 for plan, layout, seed in zip(plans, layouts, seeds)]
         with self._lock, _one_thread():
             sequences = generate(self.fast, self.tokenizer, specs)
         return [_notes(plan, layout, self.tokenizer.decode(seq, plan.bar_quarters))
@@ -80,23 +88,50 @@ def _one_thread():
         torch.set_num_threads(before)
 
 
-def _layout(plan: Plan) -> list[tuple[Section, int | None]]:
-    """Sections the tune covers, each with the index of the earlier section it repeats (None: new)."""
-    seen: dict[tuple, int] = {}
-    out: list[tuple[Section, int | None]] = []
+def _layout(plan: Plan, room: int) -> list[tuple[Section, int | None]]:
+    """Sections the tune covers, each with the index of the earlier section it repeats (None: the
+    model writes it). A returning section repeats its first statement: written again by the model
+    (with the first statement in its context) it kept few of its notes, so a chorus would not come
+    back as the same chorus. `room` caps what the model writes."""
     body = [s for s in plan.sections if s.name != "intro"]
+    first: dict[tuple, int] = {}
+    layout: list[tuple[Section, int | None]] = []
     for i, section in enumerate(body):
         key = (section.name, section.bars, section.chords)
-        if plan.syllables is not None:  # a sung section repeats only with the same syllable pattern
+        if plan.syllables is not None:  # a sung section returns only with the same syllable pattern
             key += tuple((p.start_bar - section.start_bar, p.pattern)
                          for p in plan.syllables.in_bars(section.start_bar, section.end_bar))
-        last = i == len(body) - 1
-        if key in seen and not last:
-            out.append((section, seen[key]))
-        else:
-            seen.setdefault(key, i)
-            out.append((section, None))
+        layout.append((section, first.get(key) if i < len(body) - 1 else None))
+        first.setdefault(key, i)
+    budget = room - 8 - sum(s.bars for s, source in layout if source is None) * _expected_tokens_per_bar(plan)
+    if budget < 0:  # longer than the context holds: the latest sections repeat the first ones written
+        layout = _fold_to_fit(layout, budget, _expected_tokens_per_bar(plan))
+    return layout
+
+
+def _fold_to_fit(layout: list[tuple[Section, int | None]], budget: float,
+                 per_bar: float) -> list[tuple[Section, int | None]]:
+    """Turn the latest written sections into repeats of an earlier written section of the same length."""
+    out = list(layout)
+    for i in range(len(out) - 2, -1, -1):
+        section, source = out[i]
+        if budget >= 0:
+            break
+        earlier = next((j for j in range(i) if out[j][1] is None and out[j][0].bars == section.bars), None)
+        if source is None and earlier is not None:
+            out[i] = (section, earlier)
+            budget += section.bars * per_bar
     return out
+
+
+def _expected_tokens_per_bar(plan: Plan) -> float:
+    """A bar's prefix and its notes at about the theme's density (a singer's syllables when sung)."""
+    if plan.syllables is not None:
+        syllables = sum(len(p.stresses) for p in plan.syllables.phrases)
+        bars = max(1, sum(s.bars for s in plan.sections if s.name != "intro"))
+        return 4 + 3 * syllables / bars + 2
+    per_quarter = plan.theme.spec.get("melody", {}).get("density", 1.0) * _DENSITY_PER_QUARTER / plan.meter.pulse_quarters
+    return 4 + 3 * _TOKEN_MARGIN * per_quarter * plan.bar_quarters
 
 
 def _transpose(plan: Plan) -> int:
@@ -133,16 +168,15 @@ def _sung_bars(plan: Plan, seed: int) -> dict[int, tuple[int, ...]]:
     return {bar: tuple(notes) for bar, notes in bars.items()}
 
 
-def _spec(plan: Plan, layout: list[tuple[Section, int | None]], tok: Tokenizer, seed: int) -> MelodySpec:
+def _spec(plan: Plan, layout: list[tuple[Section, int | None]], tok: Tokenizer, seed: int,
+          temperature_scale: float = TEMPERATURE_SCALE, top_p: float = TOP_P) -> MelodySpec:
     melody = plan.theme.spec.get("melody", {})
     style = melody.get("style", DEFAULT_STYLE)
     density = density_bin(melody.get("density", 1.0) * _DENSITY_PER_QUARTER / plan.meter.pulse_quarters)
     sung = _sung_bars(plan, seed) if plan.syllables is not None else None
     shift = _transpose(plan)
     low, high = plan.voice.spec["lead"]["register"]
-    scale = set((pc - plan.key.tonic) % 12 for pc in plan.key.scale)
-    pitches = [p for p in range(PITCH_LOW, PITCH_HIGH) if low <= p + shift <= high and p % 12 in scale]
-    tonics = [p for p in pitches if p % 12 == 0] or pitches
+    pitches = [p for p in range(PITCH_LOW, PITCH_HIGH) if low <= p + shift <= high]
     bar_q = plan.bar_quarters
     pulse_ticks = round(plan.meter.pulse_quarters * TICKS_PER_QUARTER)
     bar_ticks = round(bar_q * TICKS_PER_QUARTER)
@@ -152,27 +186,21 @@ def _spec(plan: Plan, layout: list[tuple[Section, int | None]], tok: Tokenizer, 
     for n, bar in enumerate(new_bars):
         start = bar * bar_q
         halves = (_chord_rel(plan, start), _chord_rel(plan, start + bar_q / 2))
-        strong = {}
-        for tick in range(0, bar_ticks, pulse_ticks):
-            root, quality = _chord_rel(plan, start + tick / TICKS_PER_QUARTER)
-            chord = plan.chord_at(start + tick / TICKS_PER_QUARTER)
-            strong[tick] = frozenset((pc - plan.key.tonic) % 12 for pc in chord.pitch_classes) & scale or None
-        bars.append(BarSpec(tok.bar_prefix(len(new_bars) - n, halves),
-                            {t: pcs for t, pcs in strong.items() if pcs}, final=n == len(new_bars) - 1,
+        bars.append(BarSpec(tok.bar_prefix(len(new_bars) - n, halves), final=n == len(new_bars) - 1,
                             notes=sung.get(bar, ()) if sung is not None else None))
     if sung is not None and new_bars:  # the words set how busy the tune is
         syllables = sum(len(sung.get(bar, ())) for bar in new_bars)
         density = density_bin(syllables / (len(new_bars) * bar_q))
     meter = str(plan.meter) if str(plan.meter) in TRAINED_METERS else "6/8" if plan.meter.compound else "4/4"
     header = tok.header(style, plan.key.mode, meter, density)
-    return MelodySpec(header, bars, bar_ticks, pitches, tonics, float(melody.get("temperature", 1.0)),
-                      float(melody.get("top_p", 0.95)), seed, max_rest_ticks=pulse_ticks,
+    return MelodySpec(header, bars, bar_ticks, pitches, float(melody.get("temperature", 1.0)) * temperature_scale,
+                      float(melody.get("top_p", top_p)), seed, max_rest_ticks=pulse_ticks if sung is not None else None,
                       pulse_ticks=pulse_ticks if sung is not None else None,
                       step_ticks=round(grid_step(plan.meter) * TICKS_PER_QUARTER))
 
 
 def _notes(plan: Plan, layout: list[tuple[Section, int | None]], decoded: list[tuple[float, float, int]]) -> list[Note]:
-    """Place the written tune: new sections where they belong, repeats copied from their first time."""
+    """Place the written tune: each written section where it belongs, a copied one from its source."""
     bar_q = plan.bar_quarters
     shift = _transpose(plan)
     by_section: dict[int, list[tuple[float, float, int]]] = {}
@@ -186,44 +214,12 @@ def _notes(plan: Plan, layout: list[tuple[Section, int | None]], decoded: list[t
     notes = []
     for i, (section, repeat) in enumerate(layout):
         offset = section.start_bar * bar_q
-        tune = by_section[repeat if repeat is not None else i]
-        if repeat is not None:
-            tune = _vary_one_bar(tune, plan, section, i)
-        for on, d, p in tune:
+        for on, d, p in by_section[repeat if repeat is not None else i]:
             velocity = 96 if abs(on % bar_q) < 1e-6 else 84 if abs(on % plan.meter.pulse_quarters) < 1e-6 else 76
             notes.append(Note(offset + on, d, p + shift, velocity))
     if plan.syllables is not None:
         return _hold_in_phrases(notes, plan)
-    return _legato(notes, plan.meter.pulse_quarters)
-
-
-def _vary_one_bar(tune: list[tuple[float, float, int]], plan: Plan, section: Section,
-                  index: int) -> list[tuple[float, float, int]]:
-    """A returning section, as a player would repeat it: the same tune with the off-beat notes of
-    one bar (never the cadence bar) moved a scale step. Beats, rhythm and words stay; chosen from the
-    seed, so the same request still gives the same notes."""
-    bar_q, pulse = plan.bar_quarters, plan.meter.pulse_quarters
-    if section.bars < 2 or not tune:
-        return tune
-    written_scale = sorted({(pc - plan.key.tonic) % 12 for pc in plan.key.scale})  # the tune is written on C
-
-    def movable(on: float, p: int) -> bool:
-        return abs(on / pulse - round(on / pulse)) > 1e-6 and p % 12 in written_scale
-
-    bars = sorted({int(on // bar_q) for on, _, p in tune if movable(on, p) and on < (section.bars - 1) * bar_q})
-    if not bars:
-        return tune
-    rng = random.Random(f"{plan.request.seed}:{index}")
-    bar, step = rng.choice(bars), rng.choice((-1, 1))
-    low, high = min(p for _, _, p in tune), max(p for _, _, p in tune)
-    out = []
-    for on, d, p in tune:
-        if int(on // bar_q) == bar and movable(on, p):
-            degree = written_scale.index(p % 12) + step
-            moved = p - p % 12 + 12 * (degree // len(written_scale)) + written_scale[degree % len(written_scale)]
-            p = moved if low <= moved <= high else p
-        out.append((on, d, p))
-    return out
+    return notes
 
 
 def _hold_in_phrases(notes: list[Note], plan: Plan) -> list[Note]:
@@ -234,21 +230,11 @@ def _hold_in_phrases(notes: list[Note], plan: Plan) -> list[Note]:
     out = []
     for k, note in enumerate(notes):
         index = bisect_right(starts, note.start + 1e-6) - 1
-        following = notes[k + 1].start if k + 1 < len(notes) else None
-        if index < 0 or following is None:
+        if index < 0:
             out.append(note)
             continue
         phrase_end = phrases[index].end_bar * plan.bar_quarters
+        following = notes[k + 1].start if k + 1 < len(notes) else phrase_end  # the last syllable holds on
         end = following if following < phrase_end - 1e-6 else phrase_end
         out.append(replace(note, duration=end - note.start) if end > note.end else note)
     return out
-
-
-def _legato(notes: list[Note], pulse_q: float) -> list[Note]:
-    """Hold each note to the next onset when the gap is under a pulse: a sung line breathes at
-    phrase ends, not between every note."""
-    out = []
-    for note, following in zip(notes, notes[1:]):
-        gap = following.start - note.end
-        out.append(replace(note, duration=following.start - note.start) if 0 < gap < pulse_q - 1e-6 else note)
-    return out + notes[-1:]

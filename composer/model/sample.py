@@ -1,6 +1,7 @@
-"""Constrained, batched sampling: the grammar and the plan decide which tokens are possible at each
-step, the model picks among them. Impossible tokens are masked, never rejected after the fact, so
-every sample has exactly the planned bars, stays in the key and register, and ends on the tonic.
+"""Constrained, batched sampling: the grammar and the request decide which tokens are possible at
+each step, the model picks among them. Only what the request fixes is masked (the bar count and
+length, the voice's register, a singer's syllables per bar); pitch choice, rests, chord tones and
+the cadence are the model's. Impossible tokens are masked, never rejected after the fact.
 """
 
 from __future__ import annotations
@@ -21,8 +22,7 @@ class BarSpec:
     """What the plan fixes for one bar."""
 
     prefix: list[int]  # BAR REM CHORD CHORD, forced
-    strong_pcs: dict[int, frozenset[int]]  # pulse tick → tonic-relative chord pitch classes on it
-    final: bool = False  # the closing bar: one held tonic
+    final: bool = False  # the closing bar: EOS follows it
     # Sung bars: exactly one note per entry, each starting where the beat is at least this strong
     # (0 anywhere, 1 on a pulse, 2 the bar's middle pulse or downbeat, 3 the downbeat). None: free.
     notes: tuple[int, ...] | None = None
@@ -35,8 +35,7 @@ class MelodySpec:
     header: list[int]
     bars: list[BarSpec]
     bar_ticks: int
-    pitches: list[int]  # allowed tonic-relative pitches (key's scale ∩ register)
-    tonic_pitches: list[int]  # allowed pitches for the final note
+    pitches: list[int]  # allowed tonic-relative pitches (the voice's register)
     temperature: float = 1.0
     top_p: float = 0.95
     seed: int = 0
@@ -60,7 +59,7 @@ class _Cursor:
         self.limit = 10 ** 9
         self.placed = 0  # notes begun in this bar
         # planned notes in bars after each bar, for the token budget
-        counts = [len(b.notes) if b.notes is not None and not b.final else 0 for b in spec.bars]
+        counts = [len(b.notes) if b.notes is not None else 0 for b in spec.bars]
         self.planned_total = sum(counts)
         self.planned_after = [sum(counts[i + 1:]) for i in range(len(counts))]
         self._next_on: list[list[int]] | None = None  # [strength][tick] → first position there or later
@@ -75,11 +74,6 @@ class _Cursor:
         self.placed = 0
         bar = self.spec.bars[self.bar]
         self.forced += bar.prefix
-        if bar.final:
-            dur = max(d for d in DURATIONS if d <= self.spec.bar_ticks)
-            self.forced += [self.tok.ids["POS_0"]]
-            self.onset = 0
-            self.final_dur = self.tok.ids[f"DUR_{dur}"]
         self.stage = "pos"
 
     def allowed(self) -> list[int] | None:
@@ -91,8 +85,8 @@ class _Cursor:
             return None
         if self.stage == "pos":
             if self.budget_left() < self.tokens_to_finish() + 4:
-                return [self.tok.bar]  # out of room: close bars until the end
-            if bar.notes is not None and not bar.final:
+                return [self._bar_end()]  # out of room: close bars until the end
+            if bar.notes is not None:
                 return self._planned_positions(bar.notes)
             last = self.spec.bar_ticks - 1
             gap = self.spec.max_rest_ticks
@@ -100,20 +94,11 @@ class _Cursor:
                 last = min(last, self.next_free + gap)
             ids = [self.tok.ids[f"POS_{k}"] for k in POSITIONS if self.next_free <= k <= last]
             if gap is None or self.spec.bar_ticks - self.next_free <= gap or not ids:
-                ids.append(self.tok.bar)
+                ids.append(self._bar_end())
             return ids
         if self.stage == "pitch":
-            if bar.final:
-                return [self.pitch_of[p] for p in self.spec.tonic_pitches]
-            chord = bar.strong_pcs.get(self.onset)
-            pitches = self.spec.pitches
-            if chord:
-                on_chord = [p for p in pitches if p % 12 in chord]
-                pitches = on_chord or pitches
-            return [self.pitch_of[p] for p in pitches]
+            return [self.pitch_of[p] for p in self.spec.pitches]
         if self.stage == "dur":
-            if bar.final:
-                return [self.final_dur]
             if bar.notes is not None:
                 return self._planned_durations(bar.notes)
             room = self.spec.bar_ticks - self.onset
@@ -121,18 +106,22 @@ class _Cursor:
             return fits or [self.tok.ids[f"DUR_{DURATIONS[0]}"]]
         raise AssertionError(self.stage)
 
+    def _bar_end(self) -> int:
+        """The token that closes this bar: BAR, or EOS after the last bar (as in training tunes)."""
+        return self.tok.eos if self.spec.bars[self.bar].final else self.tok.bar
+
     def budget_left(self) -> int:
         return self.limit - len(self.tokens)
 
     def tokens_to_finish(self) -> int:
-        """Tokens the remaining bars need at least: each prefix, the planned notes, the final note and EOS."""
+        """Tokens the remaining bars need at least: each prefix, the planned notes and EOS."""
         if not self.planned_total:
             return 4 * (len(self.spec.bars) - 1 - self.bar) + 4
         if self.bar < 0:
             planned = self.planned_total
         else:
             bar = self.spec.bars[self.bar]
-            here = len(bar.notes) - self.placed if bar.notes is not None and not bar.final else 0
+            here = len(bar.notes) - self.placed if bar.notes is not None else 0
             planned = self.planned_after[self.bar] + max(0, here)
         return 4 * (len(self.spec.bars) - 1 - self.bar) + 4 + 3 * planned
 
@@ -169,7 +158,7 @@ class _Cursor:
 
     def _planned_positions(self, notes: tuple[int, ...]) -> list[int]:
         if self.placed >= len(notes):
-            return [self.tok.bar]  # every planned note is in: rest to the bar line
+            return [self._bar_end()]  # every planned note is in: rest to the bar line
         want = notes[self.placed]
         gap = self.spec.max_rest_ticks
         for limit, strength in ((gap, want), (None, want), (None, 0)):  # relax the rest limit, then the beat
@@ -179,7 +168,7 @@ class _Cursor:
                    and self._fits(k + self.spec.step_ticks, notes, self.placed + 1)]
             if ids:
                 return ids
-        return [self.tok.bar]  # no room left in this bar (cannot happen for a feasible plan)
+        return [self._bar_end()]  # no room left in this bar (cannot happen for a feasible plan)
 
     def _planned_durations(self, notes: tuple[int, ...]) -> list[int]:
         room = self.spec.bar_ticks - self.onset
@@ -216,18 +205,20 @@ class _Cursor:
         elif name.startswith("DUR_"):
             self.next_free = self.onset + int(name[4:])
             self.stage = "pos"
-            if self.spec.bars[self.bar].final:
-                self.forced.append(self.tok.eos)
-            elif self.next_free >= self.spec.bar_ticks:
-                self._end_bar_forced()
+            if self.next_free >= self.spec.bar_ticks:
+                self._close_bar()
 
-    def _end_bar_forced(self) -> None:
-        """No note fits in this bar any more: the next bar opens."""
-        self._open_bar()
+    def _close_bar(self) -> None:
+        """This bar is over: the next one opens, or after the last bar the tune ends."""
+        if self.spec.bars[self.bar].final:
+            self.forced.append(self.tok.eos)
+            self.stage = "end"
+        else:
+            self._open_bar()
 
     def choose_bar(self) -> None:
         """The model chose BAR: this bar is over; queue the next bar's forced prefix (its BAR included)."""
-        self._open_bar()
+        self._close_bar()
 
 
 def _filter(logits: torch.Tensor, allowed: list[int], temperature: float, top_p: float) -> torch.Tensor:
@@ -259,7 +250,7 @@ def _advance(c: _Cursor, token: int | None = None) -> list[int]:
                 return run  # the model must choose
         if token == c.tok.bar and c.stage == "pos" and not c.forced:
             c.choose_bar()
-            token = c.forced.pop(0)  # the BAR itself, then the bar's forced prefix
+            token = c.forced.pop(0)  # the next BAR and its forced prefix, or EOS after the last bar
         c.push(token)
         run.append(token)
         token = None
@@ -274,7 +265,7 @@ def generate(model, tok: Tokenizer, specs: list[MelodySpec]) -> list[list[int]]:
     Runs of forced tokens (the header, each bar's prefix) are fed in one forward pass where the
     whole batch has them; only the notes cost a step each.
     """
-    fast = model if isinstance(model, FastGPT) else FastGPT.from_model(model)
+    fast = FastGPT.from_model(model) if hasattr(model, "state_dict") else model  # or anything that steps
     cursors = [_Cursor(s, tok) for s in specs]
     generators = [torch.Generator().manual_seed(int(s.seed) % (2 ** 63)) for s in specs]
     for c in cursors:

@@ -115,7 +115,7 @@ def test_the_model_header_uses_the_themes_style_or_folk(catalog, style, token):
     request = understand("battle", {"theme": "my-epic"}, extended)
     plan = make_plan(request, extended.theme("my-epic"), extended.voice(request.voice), random.Random(1))
     tok = Tokenizer()
-    assert _spec(plan, _layout(plan), tok, 1).header[1] == tok.ids[token]
+    assert _spec(plan, _layout(plan, 1024), tok, 1).header[1] == tok.ids[token]
 
 
 def test_a_set_of_custom_themes_can_leave_out_the_invalid_ones(catalog):

@@ -159,3 +159,28 @@ def test_report_markdown_has_both_tables():
                            {"drone": two_sample_test(real, drone, folds=3)})
     assert "| repeated_share |" in text and "1.000 ✗" in text
     assert "| drone | " in text and "windows (real/other)" in text
+
+
+def test_matched_sample_draws_real_pieces_of_the_same_meter_and_density_without_replacement():
+    from evaluation.realism import _stratum, matched_sample
+
+    def piece(bar_q, note_q, n=16):
+        return {"notes": [(i * note_q, note_q, 60 + i % 5) for i in range(n)], "bar_quarters": bar_q}
+
+    real = [piece(4.0, 0.5) for _ in range(5)] + [piece(3.0, 1.0) for _ in range(5)] + [piece(4.0, 2.0)]
+    other = [piece(3.0, 1.0), piece(4.0, 0.5), piece(4.0, 0.5), piece(4.0, 1.5)]
+    chosen = matched_sample(real, other, seed=1)
+    assert [_stratum(c) for c in chosen[:3]] == [_stratum(o) for o in other[:3]]
+    assert _stratum(chosen[3])[1:3] == (4.0, 1.0)  # no real 4/4 piece that dense: the nearest bin in 4/4
+    assert len({id(c) for c in chosen}) == len(chosen)  # without replacement
+
+
+def test_matched_sample_keeps_the_mode_when_pieces_name_it():
+    from evaluation.realism import matched_sample
+
+    def piece(mode):
+        return {"notes": [(float(i), 1.0, 60 + i % 3) for i in range(12)], "bar_quarters": 4.0, "mode": mode}
+
+    real = [piece("major") for _ in range(6)] + [piece("minor") for _ in range(2)]
+    chosen = matched_sample(real, [piece("minor"), piece("minor"), piece("minor")], seed=0)
+    assert [c["mode"] for c in chosen] == ["minor", "minor", "major"]  # minor runs out, then the nearest

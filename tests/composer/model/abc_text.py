@@ -32,3 +32,21 @@ def abc_tune(number: int, bars: list[list[tuple[int, int]]], key: str = "C", shi
 
 def abc_file(rng: random.Random, tunes: int, bars: int = 8) -> str:
     return "\n".join(abc_tune(i + 1, random_bars(rng, bars)) for i in range(tunes))
+
+
+# Two small tunes in one file: a 3/4 air with a pickup and a minor 4/4 tune.
+TWO_TUNES = """%%header comment
+X:1
+T:Test Air
+M:3/4
+L:1/8
+K:G
+D2 | G2 B2 d2 | c2 A2 F2 | G4 B2 | A4 D2 | G2 B2 d2 | e2 c2 A2 | G2 F2 A2 | G4 |]
+
+X:2
+T:Minor Tune
+M:4/4
+L:1/8
+K:Am
+A2 c2 e2 c2 | d2 f2 e2 c2 | B2 d2 c2 A2 | E4 A4 | A2 c2 e2 a2 | g2 e2 d2 B2 | c2 B2 A2 G2 | A8 |]
+"""

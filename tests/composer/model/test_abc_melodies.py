@@ -2,23 +2,9 @@
 
 import pytest
 
+from tests.composer.model.abc_text import TWO_TUNES
 from training.abc_melodies import read_file
 
-TWO_TUNES = """%%header comment
-X:1
-T:Test Air
-M:3/4
-L:1/8
-K:G
-D2 | G2 B2 d2 | c2 A2 F2 | G4 B2 | A4 D2 | G2 B2 d2 | e2 c2 A2 | G2 F2 A2 | G4 |]
-
-X:2
-T:Minor Tune
-M:4/4
-L:1/8
-K:Am
-A2 c2 e2 c2 | d2 f2 e2 c2 | B2 d2 c2 A2 | E4 A4 | A2 c2 e2 a2 | g2 e2 d2 B2 | c2 B2 A2 G2 | A8 |]
-"""
 
 # One bar each, four equal notes of one pitch, so the playing order can be read off the pitches.
 BAR = {"a": "C2C2C2C2", "b": "D2D2D2D2", "c": "E2E2E2E2", "d": "F2F2F2F2", "e": "G2G2G2G2"}

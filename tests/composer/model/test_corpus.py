@@ -10,23 +10,9 @@ from training.corpus import (Work, compact_path, extract, load_works, parse_file
                              version_dir, works_from_shards, write_compact)
 from training.dataset import build, load_pieces, load_split, to_tune
 
-from tests.composer.model.abc_text import abc_file, abc_tune, random_bars
+from tests.composer.model.abc_text import TWO_TUNES, abc_file, abc_tune, random_bars
 
-ABC = """%%header comment
-X:1
-T:Test Air
-M:3/4
-L:1/8
-K:G
-D2 | G2 B2 d2 | c2 A2 F2 | G4 B2 | A4 D2 | G2 B2 d2 | e2 c2 A2 | G2 F2 A2 | G4 |]
-
-X:2
-T:Minor Tune
-M:4/4
-L:1/8
-K:Am
-A2 c2 e2 c2 | d2 f2 e2 c2 | B2 d2 c2 A2 | E4 A4 | A2 c2 e2 a2 | g2 e2 d2 B2 | c2 B2 A2 G2 | A8 |]
-
+ABC = TWO_TUNES + """
 X:3
 T:Changes Meter
 M:4/4
