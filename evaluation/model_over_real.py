@@ -1,0 +1,90 @@
+"""`python -m evaluation.model_over_real`: the model writing melodies over real tunes' own headers and
+chord labels, judged against those same tunes.
+
+This separates what the model gets wrong from what Muse's plans ask of it: with real tunes'
+meters, densities and chords, any remaining tell (in `evaluation.realism`'s figures and two-sample
+test) is the model's own; the gap to `python -m evaluation.model` is the plans'.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+from pathlib import Path
+
+import numpy as np
+
+COMPOUND = ("6/8", "9/8", "12/8")
+
+
+def _windows_per_piece(tok, pieces, max_len: int) -> list[int]:
+    """How many token windows each piece was cut into (`training.dataset.build` writes them in piece
+    order; the count depends on token lengths only, so placeholder chords give the same count)."""
+    from composer.model.tokenizer import Tune
+
+    counts = []
+    for p in pieces:
+        notes = [tuple(n) for n in p["notes"]]
+        tune = Tune(p["style"], p["mode"], p["meter"], p["bar_quarters"], notes, [])
+        tune.chords = [None] * (2 * tune.bars)
+        counts.append(len(tok.encode(tune, max_len)))
+    return counts
+
+
+def _specs(tok, windows, pieces, count: int, seed: int, max_len: int = 1024):
+    """One sampling spec per real tune that fits one window: its header and bar prefixes."""
+    from composer.model.sample import BarSpec, MelodySpec
+
+    rng = random.Random(seed)
+    specs, chosen, start = [], [], 0
+    for piece, n in zip(pieces, _windows_per_piece(tok, pieces, max_len)):
+        window, start = windows[start], start + n
+        if n > 1:
+            continue  # a tune split over several windows
+        names = [tok.tokens[t] for t in window]
+        prefixes = [[int(t) for t in window[i:i + 4]] for i, name in enumerate(names) if name == "BAR"]
+        bars = [BarSpec(prefix, final=k == len(prefixes) - 1) for k, prefix in enumerate(prefixes)]
+        specs.append(MelodySpec([int(t) for t in window[:5]], bars, round(piece["bar_quarters"] * 12),
+                                list(range(48, 92)), 1.0, 0.95, rng.randrange(10 ** 6)))
+        chosen.append(piece)
+        if len(specs) >= count:
+            break
+    return specs, chosen
+
+
+def main(argv: list[str] | None = None) -> int:
+    from composer.melody.model import DEFAULT_CHECKPOINT, ModelEngine
+    from composer.model.sample import generate
+    from evaluation.realism import FIGURES, melody_figures, two_sample_test
+    from training.dataset import load_pieces, load_split
+
+    parser = argparse.ArgumentParser(prog="python -m evaluation.model_over_real")
+    parser.add_argument("--checkpoint", type=Path, default=DEFAULT_CHECKPOINT)
+    parser.add_argument("--data", type=Path, default=Path("data/tokens"))
+    parser.add_argument("--split", default="val", choices=("val", "test"))
+    parser.add_argument("--pieces", type=int, default=120)
+    args = parser.parse_args(argv)
+    engine = ModelEngine(args.checkpoint)
+    specs, real = _specs(engine.tokenizer, load_split(args.data, args.split), load_pieces(args.data, args.split),
+                         args.pieces, seed=0)
+    written = []
+    for start in range(0, len(specs), 8):
+        written += generate(engine.fast, engine.tokenizer, specs[start:start + 8])
+    as_piece = [{"bar_quarters": p["bar_quarters"], "tonic": 0, "beat_quarters": 1.5 if p["meter"] in COMPOUND else 1.0}
+                for p in real]
+    real_pieces = [{**a, "notes": [tuple(n) for n in p["notes"]]} for a, p in zip(as_piece, real)]
+    model_pieces = [{**a, "notes": engine.tokenizer.decode(seq, a["bar_quarters"])} for a, seq in zip(as_piece, written)]
+    report = {}
+    for name, pieces in (("real", real_pieces), ("model", model_pieces)):
+        figures = [melody_figures(p["notes"], p["bar_quarters"]) for p in pieces]
+        report[name] = {f: float(np.nanmedian([row[f] for row in figures])) for f in FIGURES}
+    test = two_sample_test(real_pieces, model_pieces)
+    report["c2st"] = {"accuracy_mean": test["accuracy_mean"], "top_features": test["top_features"][:5],
+                      "pieces": test["pieces"]}
+    print(json.dumps(report, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
