@@ -9,9 +9,17 @@ PIECES = 60
 def main() -> None:
     from bench.common import header
     from evaluation.model import main as evaluate
+    from storage.paths import data_dir_path
 
+    tokens = data_dir_path() / "tokens"
     header(f"Melody model quality: trained vs random weights vs n-gram vs rules ({PIECES} requests)")
-    evaluate(["--pieces", str(PIECES)])
+    if not (tokens / "test.pieces.json").exists():  # the held-out tunes come from `muse data`
+        import subprocess
+        import sys
+
+        print(f"No token arrays in {tokens}: running `muse data` (about a minute and a half).", flush=True)
+        subprocess.run([sys.executable, "-m", "cli", "data"], check=True, stdout=subprocess.DEVNULL)
+    evaluate(["--pieces", str(PIECES), "--data", str(tokens)])
 
 
 if __name__ == "__main__":

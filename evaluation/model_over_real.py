@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(prog="python -m evaluation.model_over_real")
     parser.add_argument("--checkpoint", type=Path, default=DEFAULT_CHECKPOINT)
-    parser.add_argument("--data", type=Path, default=Path("data/tokens"))
+    parser.add_argument("--data", type=Path, default=Path("data/tokens"), help="token arrays from `muse data`")
     parser.add_argument("--split", default="val", choices=("val", "test"))
     parser.add_argument("--pieces", type=int, default=120)
     args = parser.parse_args(argv)

@@ -50,7 +50,7 @@ def shared_validation(runs: list[Path]) -> dict[str, dict]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m training.size_probe")
-    parser.add_argument("--data", type=Path, default=Path("data/tokens"))
+    parser.add_argument("--data", type=Path, default=Path("data/tokens"), help="token arrays from `muse data`")
     parser.add_argument("--seconds", type=float, default=40.0)
     parser.add_argument("--runs", type=Path, nargs="*", default=[], help="run folders trained side by side")
     parser.add_argument("--out", type=Path, help="write the table as CSV here")
