@@ -23,6 +23,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     train = sub.add_parser("train", help="train the melody model (resumes from the run's last checkpoint)")
     train.add_argument("--data", type=Path, help="token arrays from `muse data` (default: $MUSE_DATA_DIR/tokens)")
     train.add_argument("--run", dest="run_dir", type=Path, help="run folder for checkpoints and log (default: $MUSE_DATA_DIR/runs/main)")
+    train.add_argument("--init", type=Path, help="start a new run from an exported checkpoint's weights "
+                       "(e.g. composer/checkpoints/melody); its shape replaces --layers/--width/--heads/--context")
     train.add_argument("--export", type=Path, help="also write the best checkpoint here (e.g. composer/checkpoints/melody)")
     train.add_argument("--minutes", type=float, default=60.0, help="wall-clock budget for this session")
     train.add_argument("--steps", type=int, default=2200, help="length of the learning-rate schedule")
@@ -76,7 +78,7 @@ def run_train(args: argparse.Namespace) -> int:
                       threads=args.threads, bf16={"auto": None, "bf16": True, "fp32": False}[args.precision])
     model_cfg = ModelConfig(n_embd=args.width, n_layer=args.layers, n_head=args.heads, n_positions=args.context)
     state = train(args.data or data_dir() / "tokens", args.run_dir or data_dir() / "runs" / "main", model_cfg, cfg,
-                  export=args.export, progress=not args.no_progress)
+                  export=args.export, progress=not args.no_progress, init=args.init)
     last = state["history"][-1] if state["history"] else {}
     print(json.dumps({"step": state["step"], "best_val_loss": state["best_val"], "last": last}))
     return 0

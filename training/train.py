@@ -107,8 +107,12 @@ def _autocast(device: str, enabled: bool | None = None):
 
 
 def train(data: Path, run: Path, model_cfg: ModelConfig, cfg: TrainConfig, export: Path | None = None,
-          progress: bool = True) -> dict:
-    """Train (resuming from `run/last.pt` when present); returns the final record."""
+          progress: bool = True, init: Path | None = None) -> dict:
+    """Train (resuming from `run/last.pt`, in the shape it was saved with, when present; otherwise
+    starting from the weights of the exported checkpoint `init` when given, whose shape then wins
+    over `model_cfg`); returns the
+    final record. `init` lets a later session go on from the committed model, whose run folder
+    (optimizer state included) lived in an earlier session's data directory."""
     import torch
 
     torch.set_num_threads(cfg.threads)
@@ -117,8 +121,14 @@ def train(data: Path, run: Path, model_cfg: ModelConfig, cfg: TrainConfig, expor
     model_cfg.vocab_size = len(tokenizer)
     train_windows, val_windows, by_length = _windows(data)
     run.mkdir(parents=True, exist_ok=True)
+    if (run / "last.pt").exists():
+        model_cfg = _saved_config(run / "last.pt")  # a resumed run keeps its own shape
+    elif init is not None:
+        model_cfg = _init_config(init)
     model, optimizer = _model_and_optimizer(model_cfg, cfg, device)
     state = _resume(run / "last.pt", model, optimizer, device)
+    if init is not None and state["step"] == 0:
+        _load_weights(model, init, device)
     rng = np.random.default_rng(cfg.seed + state["step"])
     started = time.monotonic()
     last_save = segment_start = started
@@ -169,6 +179,29 @@ def _model_and_optimizer(model_cfg: ModelConfig, cfg: TrainConfig, device: str):
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.learning_rate, weight_decay=cfg.weight_decay,
                                   betas=(0.9, 0.95))
     return model, optimizer
+
+
+def _saved_config(last: Path) -> ModelConfig:
+    import torch
+
+    return ModelConfig(**torch.load(last, map_location="cpu", weights_only=False)["model_cfg"])
+
+
+def _init_config(init: Path) -> ModelConfig:
+    from composer.model.model import read_checkpoint
+
+    _, config, _, _ = read_checkpoint(init)
+    return config
+
+
+def _load_weights(model, init: Path, device: str) -> None:
+    """The exported checkpoint's weights (the optimizer starts fresh: its state was not exported)."""
+    from composer.model.model import read_checkpoint
+
+    state, _, _, _ = read_checkpoint(init)
+    model.load_state_dict({k: v.to(device) for k, v in state.items()}, strict=False)
+    model.tie_weights()
+    log.info("weights from %s", init)
 
 
 def _resume(last: Path, model, optimizer, device: str) -> dict:

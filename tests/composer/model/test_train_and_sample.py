@@ -56,6 +56,26 @@ def test_training_lowers_loss_resumes_and_exports(token_dir, tmp_path, tok):
     assert (run / "log.jsonl").read_text().count("\n") == 2
 
 
+@pytest.mark.slow
+def test_a_new_run_starts_from_an_exported_checkpoint_and_resumes_in_its_shape(token_dir, tmp_path):
+    import torch
+    from safetensors.torch import load_file
+
+    export = tmp_path / "export"
+    cfg = TrainConfig(batch_size=4, learning_rate=3e-3, warmup_steps=1, max_steps=2, eval_every=1,
+                      checkpoint_every_s=0.0, max_minutes=5)
+    train(token_dir, tmp_path / "first", ModelConfig(**TINY), cfg, export=export, progress=False)
+    other_shape = ModelConfig(n_embd=48, n_layer=2, n_head=2, n_positions=256)
+    start = TrainConfig(**{**cfg.__dict__, "max_steps": 0})
+    train(token_dir, tmp_path / "second", other_shape, start, progress=False, init=export)
+    saved = torch.load(tmp_path / "second" / "last.pt", weights_only=False)
+    assert saved["model_cfg"]["n_embd"] == TINY["n_embd"]  # the checkpoint's shape, not the arguments'
+    exported = load_file(str(export / "model.safetensors"))
+    assert all(torch.equal(saved["model"][k], v) for k, v in exported.items())
+    resumed = train(token_dir, tmp_path / "second", other_shape, cfg, progress=False, init=export)
+    assert resumed["step"] == 2
+
+
 def _spec(tok, seed, bars=6, bar_ticks=36):
     specs = []
     for n in range(bars):
