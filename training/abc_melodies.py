@@ -17,7 +17,6 @@ from functools import lru_cache
 
 from composer.music.theory import Key
 
-GRACE_SKIP = "grace"
 MIN_NOTES = 8
 INLINE_FIELD = re.compile(r"^\[([A-Za-z]):([^\]]*)\]$")
 MAX_BAD_BARS = 1  # bars whose length fits neither the meter nor a split bar (transcription slips)
