@@ -18,8 +18,6 @@ from pathlib import Path
 
 import numpy as np
 
-from composer.catalog.key_estimate import MELODY_FINAL
-from composer.catalog.key_estimate import estimate_key as estimate_key_with_final
 from evaluation.analysis import GRID_TOLERANCE_Q, compression_ratio, estimate_key, load_midi, scale_consistency
 from composer.model.tokenizer import DURATIONS, TICKS_PER_QUARTER
 from composer.music.score import Note
@@ -260,11 +258,10 @@ def _piece_metrics(c, copy_index: CopyIndex | None) -> dict:
 
 
 def _melody_key(melody: list[Note]):
-    """The key the melody itself suggests: profiles plus its last note (how training tunes were keyed)."""
-    weights = [0.0] * 12
-    for n in melody:
-        weights[n.pitch % 12] += min(n.duration, 4.0)
-    return estimate_key_with_final(weights, [(melody[-1].pitch % 12, MELODY_FINAL)])
+    """The key the melody itself suggests, found as training tunes' keys were (`training.corpus.melody_key`)."""
+    from training.corpus import melody_key
+
+    return melody_key([(n.start, n.duration, n.pitch) for n in melody], None)
 
 
 def _compression_against_real(rows: list[dict], real_pieces) -> dict:
@@ -326,7 +323,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_nll:
         report["nll"] = nll_report(args.checkpoint, args.data)
         print(json.dumps(report["nll"]), flush=True)
-    real = [_real_piece(p) for p in load_pieces(args.data, args.real_split)]
+    real = [real_piece(p) for p in load_pieces(args.data, args.real_split)]
     report["real_split"] = args.real_split
     copy_index = CopyIndex([p["notes"] for p in load_pieces(args.data, "train")])
     _, reqs = requests(args.pieces, args.request_seed)
@@ -349,7 +346,8 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _real_piece(piece: dict) -> dict:
+def real_piece(piece: dict) -> dict:
+    """A tune from the token folder's `*.pieces.json` in the form `evaluation.realism` reads."""
     compound = piece["meter"] in ("6/8", "9/8", "12/8")
     return {"notes": [tuple(n) for n in piece["notes"]], "bar_quarters": piece["bar_quarters"], "tonic": 0,
             "beat_quarters": 1.5 if compound else 1.0, "mode": piece["mode"]}

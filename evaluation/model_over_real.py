@@ -15,9 +15,6 @@ from pathlib import Path
 
 import numpy as np
 
-COMPOUND = ("6/8", "9/8", "12/8")
-
-
 def _windows_per_piece(tok, pieces, max_len: int) -> list[int]:
     """How many token windows each piece was cut into (`training.dataset.build` writes them in piece
     order; the count depends on token lengths only, so placeholder chords give the same count)."""
@@ -56,6 +53,7 @@ def _specs(tok, windows, pieces, count: int, seed: int, max_len: int = 1024):
 def main(argv: list[str] | None = None) -> int:
     from composer.melody.model import DEFAULT_CHECKPOINT, ModelEngine
     from composer.model.sample import generate
+    from evaluation.model import real_piece
     from evaluation.realism import FIGURES, melody_figures, two_sample_test
     from training.dataset import load_pieces, load_split
 
@@ -71,10 +69,8 @@ def main(argv: list[str] | None = None) -> int:
     written = []
     for start in range(0, len(specs), 8):
         written += generate(engine.fast, engine.tokenizer, specs[start:start + 8])
-    as_piece = [{"bar_quarters": p["bar_quarters"], "tonic": 0, "beat_quarters": 1.5 if p["meter"] in COMPOUND else 1.0}
-                for p in real]
-    real_pieces = [{**a, "notes": [tuple(n) for n in p["notes"]]} for a, p in zip(as_piece, real)]
-    model_pieces = [{**a, "notes": engine.tokenizer.decode(seq, a["bar_quarters"])} for a, seq in zip(as_piece, written)]
+    real_pieces = [real_piece(p) for p in real]
+    model_pieces = [{**p, "notes": engine.tokenizer.decode(seq, p["bar_quarters"])} for p, seq in zip(real_pieces, written)]
     report = {}
     for name, pieces in (("real", real_pieces), ("model", model_pieces)):
         figures = [melody_figures(p["notes"], p["bar_quarters"]) for p in pieces]

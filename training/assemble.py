@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from training.corpus import COLLECTIONS, LEFT_OUT, report, write_compact, works_from_shards
+from training.corpus import COLLECTIONS, LEFT_OUT, report, shard_records, works_from, write_compact
 from training.families import group, summary
 
 
 def assemble(root: Path) -> dict[str, object]:
     """Write `melodies.json.gz` from the shards under `root`; returns what was kept and dropped."""
-    works = works_from_shards(root)
+    records = list(shard_records(root))  # every shard read once, for the works and the report
+    works = works_from(records)
     order = {c: i for i, c in enumerate(COLLECTIONS)}
     works.sort(key=lambda w: (order.get(w.collection, len(order)), w.id))  # earlier collections are kept
     families = group([[p for _, _, p in w.notes] for w in works])
@@ -26,7 +27,7 @@ def assemble(root: Path) -> dict[str, object]:
         kept.append(work)
     write_compact(root, kept)
     splits = Counter(w.split for w in kept)
-    per_collection = report(root)
+    per_collection = report(records)
     for collection, counts in per_collection.items():
         counts["near_duplicates_dropped"] = dropped.get(collection, 0)
         counts["in_corpus"] = counts.get("kept", 0) - dropped.get(collection, 0)

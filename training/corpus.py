@@ -16,7 +16,7 @@ import os
 import signal
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -284,21 +284,21 @@ def shard_records(root: Path) -> Iterator[dict]:
         yield from json.loads(gzip.decompress(shard.read_bytes()))
 
 
-def report(root: Path) -> dict[str, dict[str, int]]:
+def report(records: Iterable[dict]) -> dict[str, dict[str, int]]:
     """Per collection: tunes kept and tunes skipped by reason."""
     out: dict[str, Counter] = {}
-    for record in shard_records(root):
+    for record in records:
         collection = record["id"].split("/", 1)[0]
         out.setdefault(collection, Counter())["kept" if "notes" in record else f"skipped: {record['skip']}"] += 1
     return {c: dict(counts) for c, counts in sorted(out.items())}
 
 
-def works_from_shards(root: Path) -> list[Work]:
+def works_from(records: Iterable[dict]) -> list[Work]:
+    """The kept records as Works."""
     works = []
-    for record in shard_records(root):
+    for record in records:
         if "notes" in record:
-            record["notes"] = [tuple(n) for n in record["notes"]]
-            works.append(Work(**record))
+            works.append(Work(**{**record, "notes": [tuple(n) for n in record["notes"]]}))
     return works
 
 

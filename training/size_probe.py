@@ -41,8 +41,9 @@ def tokens_per_s(data: Path, layers: int, width: int, seconds: float, bf16: bool
 
 
 def shared_validation(runs: list[Path]) -> dict[str, dict]:
-    logs = {run.name: {e["step"]: e for e in map(json.loads, (run / "log.jsonl").read_text().splitlines())}
-            for run in runs}
+    from training.curve import read_log
+
+    logs = {run.name: {e["step"]: e for e in read_log(run / "log.jsonl")} for run in runs}
     common = set.intersection(*(set(steps) for steps in logs.values()))
     step = min(common) if common else None
     return {name: steps[step] for name, steps in logs.items()} if step else {}

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from training.dataset import load_split
-from composer.model.model import ModelConfig, build, save_checkpoint
+from composer.model.model import ModelConfig, build, read_checkpoint, save_checkpoint
 from composer.model.tokenizer import Tokenizer
 
 log = logging.getLogger(__name__)
@@ -110,9 +110,9 @@ def train(data: Path, run: Path, model_cfg: ModelConfig, cfg: TrainConfig, expor
           progress: bool = True, init: Path | None = None) -> dict:
     """Train (resuming from `run/last.pt`, in the shape it was saved with, when present; otherwise
     starting from the weights of the exported checkpoint `init` when given, whose shape then wins
-    over `model_cfg`); returns the
-    final record. `init` lets a later session go on from the committed model, whose run folder
-    (optimizer state included) lived in an earlier session's data directory."""
+    over `model_cfg`); returns the final record. `init` lets a later session go on from the
+    committed model, whose run folder (optimizer state included) lived in an earlier session's data
+    directory."""
     import torch
 
     torch.set_num_threads(cfg.threads)
@@ -121,14 +121,17 @@ def train(data: Path, run: Path, model_cfg: ModelConfig, cfg: TrainConfig, expor
     model_cfg.vocab_size = len(tokenizer)
     train_windows, val_windows, by_length = _windows(data)
     run.mkdir(parents=True, exist_ok=True)
-    if (run / "last.pt").exists():
-        model_cfg = _saved_config(run / "last.pt")  # a resumed run keeps its own shape
+    last = run / "last.pt"
+    saved = torch.load(last, map_location=device, weights_only=False) if last.exists() else None  # read once
+    weights = None
+    if saved is not None:
+        model_cfg = ModelConfig(**saved["model_cfg"])  # a resumed run keeps its own shape
     elif init is not None:
-        model_cfg = _init_config(init)
+        weights, model_cfg, _, _ = read_checkpoint(init)
     model, optimizer = _model_and_optimizer(model_cfg, cfg, device)
-    state = _resume(run / "last.pt", model, optimizer, device)
-    if init is not None and state["step"] == 0:
-        _load_weights(model, init, device)
+    state = _resume(saved, model, optimizer)
+    if weights is not None:
+        _load_weights(model, weights, init, device)
     rng = np.random.default_rng(cfg.seed + state["step"])
     started = time.monotonic()
     last_save = segment_start = started
@@ -181,36 +184,17 @@ def _model_and_optimizer(model_cfg: ModelConfig, cfg: TrainConfig, device: str):
     return model, optimizer
 
 
-def _saved_config(last: Path) -> ModelConfig:
-    import torch
-
-    return ModelConfig(**torch.load(last, map_location="cpu", weights_only=False)["model_cfg"])
-
-
-def _init_config(init: Path) -> ModelConfig:
-    from composer.model.model import read_checkpoint
-
-    _, config, _, _ = read_checkpoint(init)
-    return config
-
-
-def _load_weights(model, init: Path, device: str) -> None:
-    """The exported checkpoint's weights (the optimizer starts fresh: its state was not exported)."""
-    from composer.model.model import read_checkpoint
-
-    state, _, _, _ = read_checkpoint(init)
-    model.load_state_dict({k: v.to(device) for k, v in state.items()}, strict=False)
+def _load_weights(model, weights: dict, init: Path, device: str) -> None:
+    """An exported checkpoint's weights (the optimizer starts fresh: its state was not exported)."""
+    model.load_state_dict({k: v.to(device) for k, v in weights.items()}, strict=False)
     model.tie_weights()
     log.info("weights from %s", init)
 
 
-def _resume(last: Path, model, optimizer, device: str) -> dict:
-    """The run's state, with model and optimizer restored from `last` when a checkpoint is there."""
-    import torch
-
+def _resume(saved: dict | None, model, optimizer) -> dict:
+    """The run's state, with model and optimizer restored from the loaded `last.pt` when there is one."""
     state = {"step": 0, "best_val": float("inf"), "history": [], "tokens_seen": 0, "train_s": 0.0}
-    if last.exists():
-        saved = torch.load(last, map_location=device, weights_only=False)
+    if saved is not None:
         model.load_state_dict(saved["model"])
         optimizer.load_state_dict(saved["optimizer"])
         state = saved["state"]

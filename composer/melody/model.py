@@ -103,9 +103,10 @@ def _layout(plan: Plan, room: int) -> list[tuple[Section, int | None]]:
                          for p in plan.syllables.in_bars(section.start_bar, section.end_bar))
         layout.append((section, first.get(key) if i < len(body) - 1 else None))
         first.setdefault(key, i)
-    budget = room - 8 - sum(s.bars for s, source in layout if source is None) * _expected_tokens_per_bar(plan)
+    per_bar = _expected_tokens_per_bar(plan)
+    budget = room - 8 - sum(s.bars for s, source in layout if source is None) * per_bar
     if budget < 0:  # longer than the context holds: the latest sections repeat the first ones written
-        layout = _fold_to_fit(layout, budget, _expected_tokens_per_bar(plan))
+        layout = _fold_to_fit(layout, budget, per_bar)
     return layout
 
 

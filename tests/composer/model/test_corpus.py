@@ -7,7 +7,7 @@ from composer.model.chords import fit_diatonic
 from composer.model.tokenizer import Tokenizer
 from training.assemble import assemble
 from training.corpus import (Work, compact_path, extract, load_works, parse_file, prepare, report, shard_records,
-                             version_dir, works_from_shards, write_compact)
+                             version_dir, works_from, write_compact)
 from training.dataset import build, load_pieces, load_split, to_tune
 
 from tests.composer.model.abc_text import TWO_TUNES, abc_file, abc_tune, random_bars
@@ -99,8 +99,8 @@ def test_prepare_writes_one_shard_per_file_and_resumes(tmp_path):
     assert prepare(root, collections, workers=1, source=source) == {"files": 3, "cached_files": 3, "parsed_files": 0}
     (shards / "essenFolksong" / "han.abc.json.gz").unlink()  # a lost shard is parsed again
     assert prepare(root, collections, workers=1, source=source)["parsed_files"] == 1
-    assert report(root) == {"essenFolksong": {"kept": 3}, "oneills1850": {"kept": 6, "skipped: meter change": 1}}
-    works = works_from_shards(root)
+    assert report(shard_records(root)) == {"essenFolksong": {"kept": 3}, "oneills1850": {"kept": 6, "skipped: meter change": 1}}
+    works = works_from(shard_records(root))
     assert len(works) == 9 and all(w.split == "" and isinstance(w.notes[0], tuple) for w in works)
 
 

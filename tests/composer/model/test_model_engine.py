@@ -58,7 +58,7 @@ def test_model_melodies_honour_the_request(model_engine, plans):
 def _learned(plans, melodies) -> dict[str, float]:
     """Shares over all pieces: notes in the key's scale, beat notes on the chord, pieces whose own key
     estimate is the requested key, pieces ending on the tonic."""
-    from composer.catalog.key_estimate import MELODY_FINAL, estimate_key
+    from training.corpus import melody_key
 
     in_scale = beats = chord_tones = total = keys = tonic_ends = 0
     for plan, melody in zip(plans, melodies):
@@ -69,10 +69,7 @@ def _learned(plans, melodies) -> dict[str, float]:
             if abs(n.start / pulse - round(n.start / pulse)) < 1e-6:
                 beats += 1
                 chord_tones += n.pitch % 12 in plan.chord_at(n.start).pitch_classes
-        weights = [0.0] * 12
-        for n in melody:
-            weights[n.pitch % 12] += min(n.duration, 4.0)
-        keys += estimate_key(weights, [(melody[-1].pitch % 12, MELODY_FINAL)]) == plan.key
+        keys += melody_key([(n.start, n.duration, n.pitch) for n in melody], None) == plan.key
         tonic_ends += melody[-1].pitch % 12 == plan.key.tonic
     return {"in_scale": in_scale / total, "chord_tones": chord_tones / beats, "key": keys / len(plans),
             "tonic_end": tonic_ends / len(plans)}
