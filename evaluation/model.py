@@ -132,24 +132,30 @@ def random_weights(config, seed: int = 0):
     return build(config).eval()
 
 
-def engines_under_test(checkpoint: Path, data: Path, order: int = 4, temperature_scale: float | None = None,
-                       top_p: float | None = None) -> dict:
-    """The trained model, and the same sampler driven by random weights and by the n-gram."""
+def engines_under_test(checkpoint: Path, data: Path, names: list[str], order: int = 4,
+                       temperature_scale: float | None = None, top_p: float | None = None) -> dict:
+    """The named engines: the trained model, the same sampler driven by random weights ("random") and
+    by the n-gram ("ngram"), and the rules engine. Only those asked for are built (the n-gram's fit
+    takes a minute)."""
     from composer.melody.model import ModelEngine
     from composer.model.fast import FastGPT
     from evaluation.ngram import NGram, NGramStepper
     from training.dataset import load_split
 
-    trained = ModelEngine(checkpoint)
-    random_engine = ModelEngine(checkpoint)
-    random_engine.fast = FastGPT.from_model(random_weights(trained.config))
-    ngram_engine = ModelEngine(checkpoint)
-    ngram = NGram(order, len(trained.tokenizer)).fit(load_split(data, "train"))
-    ngram_engine.fast = NGramStepper(ngram, trained.config.n_positions)
-    for engine in (trained, random_engine, ngram_engine):
-        engine.temperature_scale = engine.temperature_scale if temperature_scale is None else temperature_scale
-        engine.top_p = engine.top_p if top_p is None else top_p
-    return {"model": trained, "random": random_engine, "ngram": ngram_engine, "rules": "rules"}
+    engines: dict = {"rules": "rules"} if "rules" in names else {}
+    for name in (n for n in names if n != "rules"):
+        engine = ModelEngine(checkpoint)
+        if name == "random":
+            engine.fast = FastGPT.from_model(random_weights(engine.config))
+        elif name == "ngram":
+            ngram = NGram(order, len(engine.tokenizer)).fit(load_split(data, "train"))
+            engine.fast = NGramStepper(ngram, engine.config.n_positions)
+        if temperature_scale is not None:
+            engine.temperature_scale = temperature_scale
+        if top_p is not None:
+            engine.top_p = top_p
+        engines[name] = engine
+    return engines
 
 
 def requests(count: int, seed: int = 0):
@@ -327,10 +333,11 @@ def main(argv: list[str] | None = None) -> int:
     report["real_split"] = args.real_split
     copy_index = CopyIndex([p["notes"] for p in load_pieces(args.data, "train")])
     _, reqs = requests(args.pieces, args.request_seed)
-    engines = engines_under_test(args.checkpoint, args.data, temperature_scale=args.temperature_scale,
+    names = args.engines.split(",")
+    engines = engines_under_test(args.checkpoint, args.data, names, temperature_scale=args.temperature_scale,
                                  top_p=args.top_p)
     generated = {}
-    for name in args.engines.split(","):
+    for name in names:
         report[name], generated[name] = generation_report(engines[name], reqs, [p["notes"] for p in real], copy_index)
         report[name]["c2st"] = two_sample_test(real, generated[name])
         report[name]["c2st_matched"] = two_sample_test(matched_sample(real, generated[name]), generated[name])

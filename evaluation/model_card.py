@@ -145,18 +145,23 @@ def _size_choice(checkpoint: Path) -> list[str]:
     return out + [""]
 
 
-def _hardware(training: dict) -> str:
-    """This machine's CPU (the card is written where the model was trained) and the precision used."""
+def _machine() -> str:
+    """This machine's cores and CPU (evaluation may not import bench.common.machine)."""
+    import os
+
     cpu = "a CPU"
     try:
         cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                    if line.startswith("model name"))
     except (OSError, StopIteration):
         pass
-    import os
+    return f"{os.cpu_count()} cores of {cpu}"
 
+
+def _hardware(training: dict) -> str:
+    """This machine (the card is written where the model was trained) and the precision used."""
     threads = training.get("train_config", {}).get("threads", "?")
-    return f"{os.cpu_count()} cores of {cpu} ({threads} torch threads, bf16 autocast where native)"
+    return f"{_machine()} ({threads} torch threads, bf16 autocast where native)"
 
 
 def _json(path: Path) -> dict:
@@ -166,3 +171,37 @@ def _json(path: Path) -> dict:
 def _parameters(model: dict) -> int:
     d, layers, vocab, ctx = model["n_embd"], model["n_layer"], model["vocab_size"], model["n_positions"]
     return vocab * d + ctx * d + layers * (12 * d * d + 13 * d) + 2 * d
+
+
+DOCS_START = "### Quality (`python -m evaluation.model"
+DOCS_END = "### What the whole-corpus model costs"
+
+
+def docs_section(report: dict, machine: str, day: str) -> str:
+    """The melody-quality section of docs/benchmarks.md, from a saved report."""
+    return "\n".join([
+        f"{DOCS_START} --pieces {report.get('pieces', 200)}`; raw figures in `docs/model_eval.json`; this section "
+        "written by `python -m evaluation.model_card --docs docs/benchmarks.md`)", "",
+        f"Machine: {machine}. Date: {day}. Real tunes: the {report.get('real_split', 'test')} tunes of the "
+        "deduplicated family split. The same figures for the model before the whole corpus (old sampler with its "
+        "masks) are in `docs/melody_eval_before.md`.", "", markdown(report), "", ""])
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+    from datetime import date
+
+    parser = argparse.ArgumentParser(prog="python -m evaluation.model_card")
+    parser.add_argument("--report", type=Path, default=Path("docs/model_eval.json"))
+    parser.add_argument("--docs", type=Path, required=True, help="the benchmarks page whose quality section to rewrite")
+    args = parser.parse_args(argv)
+    report = json.loads(args.report.read_text())
+    day = date.fromtimestamp(args.report.stat().st_mtime).isoformat()
+    text = args.docs.read_text()
+    start, end = text.index(DOCS_START), text.index(DOCS_END)
+    args.docs.write_text(text[:start] + docs_section(report, _machine(), day) + text[end:])
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

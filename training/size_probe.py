@@ -40,10 +40,18 @@ def tokens_per_s(data: Path, layers: int, width: int, seconds: float, bf16: bool
     return sum(p.numel() for p in model.parameters()), tokens / (time.monotonic() - started)
 
 
+def _shape(run: Path) -> str:
+    """A run named by its model's shape ("4x256"), read from its resumable checkpoint."""
+    import torch
+
+    config = torch.load(run / "last.pt", map_location="cpu", weights_only=False)["model_cfg"]
+    return f"{config['n_layer']}x{config['n_embd']}"
+
+
 def shared_validation(runs: list[Path]) -> dict[str, dict]:
     from training.curve import read_log
 
-    logs = {run.name: {e["step"]: e for e in read_log(run / "log.jsonl")} for run in runs}
+    logs = {_shape(run): {e["step"]: e for e in read_log(run / "log.jsonl")} for run in runs}
     common = set.intersection(*(set(steps) for steps in logs.values()))
     step = min(common) if common else None
     return {name: steps[step] for name, steps in logs.items()} if step else {}
@@ -54,16 +62,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=Path("data/tokens"), help="token arrays from `muse data`")
     parser.add_argument("--seconds", type=float, default=40.0)
     parser.add_argument("--runs", type=Path, nargs="*", default=[], help="run folders trained side by side")
-    parser.add_argument("--out", type=Path, help="write the table as CSV here")
+    parser.add_argument("--out", type=Path, help="write the table as CSV here (and the runs' losses beside it)")
+    parser.add_argument("--runs-only", action="store_true", help="only the side-by-side runs' losses")
     args = parser.parse_args(argv)
     rows = []
-    for layers, width in SIZES:
+    for layers, width in () if args.runs_only else SIZES:
         params, rate = tokens_per_s(args.data, layers, width, args.seconds, None)
         rows.append({"layers": layers, "width": width, "parameters": params, "tokens_per_s": round(rate)})
         print(json.dumps(rows[-1]), flush=True)
-    writer = csv.DictWriter(args.out.open("w", newline="") if args.out else sys.stdout, fieldnames=list(rows[0]))
-    writer.writeheader()
-    writer.writerows(rows)
+    if rows:
+        sink = args.out.open("w", newline="") if args.out else sys.stdout
+        writer = csv.DictWriter(sink, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
     if args.runs:
         shared = json.dumps({"validation_at_a_shared_step": shared_validation(args.runs)}, indent=1)
         print(shared)
