@@ -45,8 +45,13 @@ test: system $(STAMP)
 test-fast: system $(STAMP)
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
 
+# Every benchmark; each rewrites its own section of docs/benchmarks.md. bench-quick: fewer runs and sizes.
 bench: system $(STAMP)
 	$(PY) -m bench
+
+.PHONY: bench-quick
+bench-quick: system $(STAMP)
+	$(PY) -m bench --quick
 
 # The package import graph, drawn from the code: docs/import_graph.png and docs/import_graph.txt.
 .PHONY: docs

@@ -24,11 +24,9 @@ Discord's limits (50 requests/s per bot) are reported, not enforced.
 Waiting stops at due + 10 min (the demand) or 11.5 min after the bench started, whichever comes
 first, so the whole run stays under 12 minutes.
 
-Run: `.venv/bin/python -m bench jam` (7m44s on the 2-core machine; never more than 12 minutes). The
-figures are printed and written into docs/benchmarks.md: the section "Daily jam: 200 servers due
-in the same minute" is replaced as a whole (or appended), the rest of the file is left alone;
-MUSE_BENCH_JAM_DOCS=0 leaves the file alone. MUSE_BENCH_JAM_GUILDS and
-MUSE_BENCH_JAM_MEMBER_EVERY_S make a quick smoke run (e.g. 10 and 1). Limits for the bot come from the environment as for
+Run: `.venv/bin/python -m bench jam` (7m44s on the 2-core machine; never more than 12 minutes); the
+runner writes the printed section into docs/benchmarks.md. `make bench-quick` uses 20 servers;
+MUSE_BENCH_JAM_GUILDS and MUSE_BENCH_JAM_MEMBER_EVERY_S set a smoke run by hand (e.g. 10 and 1). Limits for the bot come from the environment as for
 `muse bot` (e.g. MUSE_QUEUE_MAX=1000).
 """
 
@@ -37,29 +35,27 @@ from __future__ import annotations
 import asyncio
 import os
 import random
-import re
 import statistics
 import sys
 import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.bench_bot import PROMPTS, BotProcess  # noqa: E402
-from bench.common import header, machine, table  # noqa: E402
+from bench.common import header, quick, table  # noqa: E402
 from storage import JamSchedule, database_path, open_database  # noqa: E402
 from tests.discord_standin import StandIn  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-DOCS = ROOT / "docs" / "benchmarks.md"
 TITLE = "Daily jam: 200 servers due in the same minute"
 
-GUILDS = int(os.environ.get("MUSE_BENCH_JAM_GUILDS", "200"))
+GUILDS = int(os.environ.get("MUSE_BENCH_JAM_GUILDS", "20" if quick() else "200"))
 MEMBERS = 20
 MEMBER_LENGTH_S = 10
 MEMBER_EVERY_S = float(os.environ.get("MUSE_BENCH_JAM_MEMBER_EVERY_S", "20"))  # due + 1 s, 21 s, … 381 s
@@ -422,40 +418,25 @@ def report(r: Result) -> tuple[list[list[object]], list[str]]:
     return rows, notes
 
 
-def write_docs(rows: list[list[object]], notes: list[str]) -> None:
-    lines = [f"## {TITLE}", "",
-             f"Machine: {machine()}. Date: {date.today().isoformat()}. The 2 cores are shared with other "
-             "sessions; the load average at due and at the end is in the first note.", "",
-             "Produced by `.venv/bin/python -m bench jam` (`bench/bench_jam.py`): the real `muse bot --sync` "
-             "(model engine, default limits) in a subprocess against the loopback Discord stand-in with "
-             f"{GUILDS} servers; each server's jam written to the database, `/jam on` by each owner (the "
-             "scheduler's `upsert`), all due at the same UTC minute in eight time zones; from that minute "
-             f"{MEMBERS} members send `/compose` (10 s pieces), one every {MEMBER_EVERY_S:.0f} s. Times are "
-             "from the due minute (examples) or from the interaction (members). Example pieces keep the "
-             "product's length.", "",
-             "| measure | value |", "|---|---|"]
-    lines += [f"| {a} | {b} |" for a, b in rows]
-    lines += [""] + [f"- {n}" for n in notes] + [""]
-    section = "\n".join(lines)
-    text = DOCS.read_text(encoding="utf-8")
-    pattern = re.compile(rf"^## {re.escape(TITLE)}\n.*?(?=^## |\Z)", re.S | re.M)
-    if pattern.search(text):
-        text = pattern.sub(lambda _m: section + "\n", text, count=1)
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    DOCS.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
+def description() -> str:
+    return ("Produced by `.venv/bin/python -m bench jam` (`bench/bench_jam.py`): the real `muse bot --sync` "
+            "(model engine, default limits) in a subprocess against the loopback Discord stand-in with "
+            f"{GUILDS} servers; each server's jam written to the database, `/jam on` by each owner (the "
+            "scheduler's `upsert`), all due at the same UTC minute in eight time zones; from that minute "
+            f"{MEMBERS} members send `/compose` (10 s pieces), one every {MEMBER_EVERY_S:.0f} s. Times are "
+            "from the due minute (examples) or from the interaction (members). Example pieces keep the "
+            "product's length.\n")
 
 
 def main() -> None:
     header(TITLE)
+    print(description())
     result = asyncio.run(run_jam())
     rows, notes = report(result)
     table(["measure", "value"], rows)
     print()
     for note in notes:
         print(f"- {note}")
-    if os.environ.get("MUSE_BENCH_JAM_DOCS", "1") != "0":
-        write_docs(rows, notes)
 
 
 if __name__ == "__main__":
