@@ -1,7 +1,8 @@
 """Score → audio buses with FluidSynth and a General MIDI soundfont.
 
-The synth and its soundfont are loaded once per process and reused: loading the 148 MB
-soundfont costs more than rendering a 30-second piece. A pack voice may bring its own SF2/SF3
+The synth and its soundfont are loaded once per rendering thread and reused: loading the 148 MB
+soundfont costs more than rendering a 30-second piece, and a synth per thread lets a server render
+two pieces at once on two cores (one FluidSynth instance renders one score at a time). A pack voice may bring its own SF2/SF3
 for its lead (`Track.soundfont`): the synth loads each such file once, beside the GM soundfont,
 and selects it for that track's channel only.
 """
@@ -19,7 +20,6 @@ import numpy as np
 
 from composer.errors import RenderError
 from composer.music.score import Score, Track
-from composer.singleton import ProcessSingleton
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +135,7 @@ class Synth:
         return (data.astype(np.float32) / 32768.0).reshape(-1, 2)
 
 
-_synth = ProcessSingleton(Synth)
+_synths = threading.local()
 
 
 def probe_soundfont(path: str | Path, bank: int, preset: int) -> str | None:
@@ -159,7 +159,11 @@ def probe_soundfont(path: str | Path, bank: int, preset: int) -> str | None:
 
 
 def get_synth() -> Synth:
-    return _synth.get()
+    """This thread's synth, loaded on its first render."""
+    synth = getattr(_synths, "synth", None)
+    if synth is None:
+        synth = _synths.synth = Synth()
+    return synth
 
 
 def render_buses(score: Score, separate_lead: bool) -> dict[str, np.ndarray]:
