@@ -24,11 +24,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from composer import Composer, check_output_dir, understand
+    from composer import Composer, check_output_dir, default_engine, understand
 
     started = time.perf_counter()
     composer = Composer()
     catalog, options = with_theme_file(args.theme_file, composer.catalog, options_from_args(args))
+    composer.preload(options.get("engine") or default_engine())
     request = understand(args.prompt, options, catalog).seeded()
     understand_s = time.perf_counter() - started
     out_dir = Path(args.out)

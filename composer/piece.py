@@ -36,6 +36,7 @@ class Draft:
     engine: dict[str, Any]
     sung: Any = None  # composer.sing.SungLine when a voice sings the lyrics
     compose_s: float = 0.0  # this draft's share of the batch that composed it
+    stages_s: dict[str, float] = field(default_factory=dict)  # plan, melody, arrange: shares of compose_s
 
 
 @dataclass
@@ -50,6 +51,8 @@ class Piece:
     stems: dict[str, bytes] = field(default_factory=dict)  # "vocals"/"accompaniment" → WAV bytes
     audio_format: str | None = None  # the format of artifacts["audio"] (a fitted one may differ)
     fit_notes: tuple[str, ...] = ()  # what was given up to fit a size limit
+    # understand, compose, render, encode, total; and the parts: plan + melody + arrange = compose,
+    # sing (the voice, sung voices only) is inside render, picture inside encode
     timings_s: dict[str, float] = field(default_factory=dict)
     sung: Any = None  # the sung line (syllables on notes) when a voice sings
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
 from dataclasses import replace
 from typing import Any
@@ -40,6 +41,19 @@ from composer.sing import with_syllable_plan
 log = logging.getLogger(__name__)
 
 
+class _Clock:
+    """Seconds per named stage, lap after lap."""
+
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.laps[stage] = self.laps.get(stage, 0.0) + now - self._last
+        self._last = now
+
+
 def mix_settings(plan: Plan) -> MixSettings:
     """Effects for a plan: the voice colours the lead, the larger of theme and voice reverb wins."""
     return MixSettings(
@@ -61,21 +75,42 @@ class Composer:
     def __init__(self, catalog: Catalog | None = None, engines: dict[str, MelodyEngine] | None = None):
         self.catalog = catalog or default_catalog()
         self._engines: dict[str, MelodyEngine] = dict(engines or {})
+        self._engine_lock = threading.Lock()  # a background preload and a request never load one twice
 
     def engine(self, name: str) -> MelodyEngine:
-        if name not in self._engines:
-            self._engines[name] = get_engine(name)
-        return self._engines[name]
+        with self._engine_lock:
+            if name not in self._engines:
+                self._engines[name] = get_engine(name)
+            return self._engines[name]
 
     def warm_up(self, engine: str) -> None:
         """Load what understanding needs (the sentence-embedding model), the melody engine and the
         synth, so neither a server's first answer nor its first piece waits on them."""
-        from composer.audio.render import get_synth
+        from composer.audio.render import borrow_synth
         from composer.understanding.understand import understand
 
         understand("warm up", {}, self.catalog)
         self.engine(engine)
-        get_synth()
+        with borrow_synth():
+            pass
+
+    def preload(self, engine: str) -> None:
+        """Start loading the synth and the melody engine in the background while the caller
+        understands the prompt: a one-piece process (`muse compose`) waits on neither afterwards.
+        A load that fails there is tried again, and reported, when the piece needs it."""
+        from composer.audio.render import preload_synth
+        from composer.melody import ENGINES
+
+        preload_synth()
+        if engine not in ENGINES:
+            return  # understanding names the mistake
+        threading.Thread(target=self._preload_engine, args=(engine,), name="muse-engine-load", daemon=True).start()
+
+    def _preload_engine(self, name: str) -> None:
+        try:
+            self.engine(name)
+        except Exception:  # noqa: BLE001 - compose_scores loads it again and raises the error itself
+            log.warning("background load of the %s engine failed", name, exc_info=True)
 
     # -- whole pieces ----------------------------------------------------------------------
     def compose(self, request: CompositionRequest, understand_s: float = 0.0,
@@ -103,12 +138,13 @@ class Composer:
     # -- symbolic stages ---------------------------------------------------------------------
     def compose_scores(self, requests: list[CompositionRequest], catalog: Catalog | None = None) -> list[Draft]:
         """Plan, write melodies (batched per engine) and arrange; no audio yet."""
-        started = time.perf_counter()
+        clock = _Clock()
         catalog = catalog or self.catalog
         requests = [r.seeded() for r in requests]
         # a singing voice's plan carries its lyrics' syllables, so the melody is written for the words
         plans = [with_syllable_plan(make_plan(r, catalog.theme_of(r), catalog.voice(r.voice), random.Random(r.seed)))
                  for r in requests]
+        clock.lap("plan")
         melodies: list[list] = [[] for _ in requests]
         by_engine: dict[str, list[int]] = {}
         for i, r in enumerate(requests):
@@ -120,38 +156,43 @@ class Composer:
             for i, notes in zip(indexes, written):
                 melodies[i] = notes
             infos[name] = engine.info.to_manifest()
+        clock.lap("melody")
         drafts = [draft_of(r, plan, arrange(plan, melody, r.seed), infos[r.engine])
                   for r, plan, melody in zip(requests, plans, melodies)]
-        share = (time.perf_counter() - started) / max(1, len(drafts))
+        clock.lap("arrange")
+        shares = {stage: seconds / max(1, len(drafts)) for stage, seconds in clock.laps.items()}
         for draft in drafts:
-            draft.compose_s = share
+            draft.stages_s = dict(shares)
+            draft.compose_s = sum(shares.values())
         return drafts
 
     # -- audio and files ---------------------------------------------------------------------
     def render(self, draft: Draft) -> np.ndarray:
         """Master audio (float32 stereo) for a draft."""
-        master, _ = self._render(draft, stems=False)
+        master, _, _ = self._render(draft, stems=False)
         return master
 
-    def _render(self, draft: Draft, stems: bool) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    def _render(self, draft: Draft, stems: bool) -> tuple[np.ndarray, dict[str, np.ndarray], float]:
+        """(master, stems, seconds of it spent singing)."""
         plan, score = draft.plan, draft.score
         settings = mix_settings(plan)
         if draft.sung is not None:
             from composer.sing.mixdown import render_song
 
             song = render_song(score, draft.sung, plan.voice.name, settings)
-            return song.master, {"vocals": song.vocals, "accompaniment": song.accompaniment}
+            return song.master, {"vocals": song.vocals, "accompaniment": song.accompaniment}, song.sing_s
         if stems:  # the melody instrument and the band, for remixing elsewhere
-            return mix_with_stems(render_buses(score, separate_lead=True), settings, score.duration_s)
+            return (*mix_with_stems(render_buses(score, separate_lead=True), settings, score.duration_s), 0.0)
         buses = render_buses(score, separate_lead=settings.lead_needs_own_bus)
-        return mix(buses, settings, score.duration_s), {}
+        return mix(buses, settings, score.duration_s), {}, 0.0
 
     def finish(self, draft: Draft, *, size_limit_bytes: int | None = None) -> Piece:
         """Render and encode every artifact of a draft. With a size limit, the audio is fitted under it
         (a lower bitrate, then a shorter preview) and the piece says what was given up."""
         request = draft.request
         began = time.perf_counter()
-        audio, stems = (self._render(draft, request.stems) if request.format in AUDIO_FORMATS else (None, {}))
+        audio, stems, sing_s = (self._render(draft, request.stems) if request.format in AUDIO_FORMATS
+                                else (None, {}, 0.0))
         rendered = time.perf_counter()
         artifacts = {"midi": draft.midi}
         audio_format, fit_notes = None, ()
@@ -163,28 +204,36 @@ class Composer:
                 fit_notes = (note,) if note else ()
             if data:
                 artifacts["audio"] = data
-        artifacts.update(self._documents(draft))
+        documents, picture_s = self._documents(draft)
+        artifacts.update(documents)
         stem_bytes = {name: encode_audio(part, "wav") for name, part in stems.items()} if request.stems else {}
         encoded = time.perf_counter()
         timings = {"compose": draft.compose_s, "render": rendered - began, "encode": encoded - rendered}
         timings["total"] = sum(timings.values())
+        timings.update(draft.stages_s)
+        if sing_s:
+            timings["sing"] = sing_s
+        timings["picture"] = picture_s
         log.info("composed %s seed=%s in %.2fs", request.theme, request.seed, timings["total"])
         return Piece(request, draft.score, draft.description, draft.engine, artifacts, stem_bytes,
                      audio_format, fit_notes, timings, draft.sung)
 
     @staticmethod
-    def _documents(draft: Draft) -> dict[str, bytes]:
-        """The picture, the text file, the score JSON (for remixes) and, for format text, the ABC melody."""
+    def _documents(draft: Draft) -> tuple[dict[str, bytes], float]:
+        """The picture, the text file, the score JSON (for remixes) and, for format text, the ABC melody;
+        and the seconds the picture took."""
         request, score, plan = draft.request, draft.score, draft.plan
+        started = time.perf_counter()
         subtitle = (f"{request.theme} · {request.voice} · {score.key_name} · {request.tempo} BPM · "
                     f"{request.meter} · {round(score.duration_s)} s · seed {request.seed}")
         sections = [(s.name, s.start_bar * plan.bar_quarters) for s in plan.sections]
-        out = {"image": draw_piano_roll(score, subtitle, sections),
-               "text": text_file(plan, score, draft.description, draft.engine, request.seed).encode("utf-8")}
+        out = {"image": draw_piano_roll(score, subtitle, sections)}
+        picture_s = time.perf_counter() - started
+        out |= {"text": text_file(plan, score, draft.description, draft.engine, request.seed).encode("utf-8")}
         try:
             out["score"] = score_to_json(score)
         except MuseError as exc:  # the piece is still delivered; a remix of it composes again
             log.warning("score of %s not kept: %s", request.prompt[:40], exc)
         if request.format == "text":
             out["abc"] = melody_abc(score).encode("utf-8")
-        return out
+        return out, picture_s

@@ -11,7 +11,7 @@ import numpy as np
 
 from composer.audio.mix import lead_chain
 from composer.pipeline import Composer, mix_settings
-from composer.audio.render import SAMPLE_RATE, get_synth
+from composer.audio.render import SAMPLE_RATE, borrow_synth
 from composer.understanding.understand import understand
 
 
@@ -34,7 +34,8 @@ def voice_centroids(composer: Composer, voices: list[str], theme: str = "happy",
                                         "engine": "rules"}, composer.catalog)
         (composition,) = composer.compose_scores([request])
         score = composition.score
-        lead = get_synth().render_tracks(score, [score.melody], score.duration_s + 1.0)
+        with borrow_synth() as synth:
+            lead = synth.render_tracks(score, [score.melody], score.duration_s + 1.0)
         lead = lead_chain(mix_settings(composition.plan))(lead.T.copy(), SAMPLE_RATE).T
         out[voice] = (spectral_centroid_hz(composer.render(composition)), spectral_centroid_hz(lead))
     return out

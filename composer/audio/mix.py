@@ -8,10 +8,10 @@ from typing import Any
 
 import numpy as np
 from pedalboard import Chorus, Compressor, Delay, Distortion, Gain, HighpassFilter, Pedalboard, Reverb
-from scipy.ndimage import minimum_filter1d, uniform_filter1d
 
 from composer.audio.loudness import integrated_lufs
 from composer.audio.render import SAMPLE_RATE
+from composer.audio.running import running_mean, running_min
 
 TARGET_LUFS = -14.0
 PEAK_CEILING_DB = -1.0
@@ -110,8 +110,8 @@ def limit(audio: np.ndarray, ceiling: float, lookahead_s: float = 0.003) -> np.n
     if needed.min() >= 1.0:
         return audio
     window = max(1, int(lookahead_s * SAMPLE_RATE))
-    gain = minimum_filter1d(needed, size=2 * window + 1, mode="nearest")
-    gain = uniform_filter1d(gain, size=window, mode="nearest")
+    gain = running_min(needed, 2 * window + 1)
+    gain = running_mean(gain, window)
     return audio * np.minimum(gain, needed)[:, None]
 
 

@@ -1,8 +1,10 @@
 """Score → audio buses with FluidSynth and a General MIDI soundfont.
 
-The synth and its soundfont are loaded once per rendering thread and reused: loading the 148 MB
-soundfont costs more than rendering a 30-second piece, and a synth per thread lets a server render
-two pieces at once on two cores (one FluidSynth instance renders one score at a time). A pack voice may bring its own SF2/SF3
+Synths are kept in a pool and reused: loading the 148 MB soundfont costs more than rendering a
+30-second piece. One FluidSynth instance renders one score at a time, so two threads rendering at
+once each borrow their own (a server renders two pieces at once on two cores). `preload_synth`
+loads one in the background: FluidSynth reads the soundfont outside the GIL, so a cold process
+does it while Python imports torch and understands the prompt. A pack voice may bring its own SF2/SF3
 for its lead (`Track.soundfont`): the synth loads each such file once, beside the GM soundfont,
 and selects it for that track's channel only.
 """
@@ -15,6 +17,7 @@ import os
 import sys
 import threading
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 
@@ -135,7 +138,47 @@ class Synth:
         return (data.astype(np.float32) / 32768.0).reshape(-1, 2)
 
 
-_synths = threading.local()
+class SynthPool:
+    """Idle synths, and at most one being loaded in the background."""
+
+    def __init__(self) -> None:
+        self._idle: list[Synth] = []
+        self._loading: threading.Thread | None = None
+        self._loaded: list[Synth] = []  # what the background load made (or nothing when it failed)
+        self._lock = threading.Lock()
+
+    def preload(self) -> None:
+        """Start loading a synth in a background thread, unless one is idle or on its way."""
+        with self._lock:
+            if self._idle or self._loading is not None:
+                return
+            self._loading = threading.Thread(target=self._load, name="muse-synth-load", daemon=True)
+            self._loading.start()
+
+    def _load(self) -> None:
+        try:
+            self._loaded.append(Synth())
+        except Exception:  # noqa: BLE001 - the borrower loads again and raises the error itself
+            log.warning("background synth load failed", exc_info=True)
+
+    @contextlib.contextmanager
+    def borrow(self) -> Iterator[Synth]:
+        with self._lock:
+            synth = self._idle.pop() if self._idle else None
+            loading, self._loading = (self._loading, None) if synth is None else (None, self._loading)
+        if synth is None and loading is not None:
+            loading.join()
+            synth = self._loaded.pop() if self._loaded else None
+        if synth is None:
+            synth = Synth()
+        try:
+            yield synth
+        finally:
+            with self._lock:
+                self._idle.append(synth)
+
+
+_pool = SynthPool()
 
 
 def probe_soundfont(path: str | Path, bank: int, preset: int) -> str | None:
@@ -158,21 +201,22 @@ def probe_soundfont(path: str | Path, bank: int, preset: int) -> str | None:
         fs.delete()
 
 
-def get_synth() -> Synth:
-    """This thread's synth, loaded on its first render."""
-    synth = getattr(_synths, "synth", None)
-    if synth is None:
-        synth = _synths.synth = Synth()
-    return synth
+def preload_synth() -> None:
+    _pool.preload()
+
+
+def borrow_synth() -> contextlib.AbstractContextManager[Synth]:
+    """A synth for this thread's render; back to the pool afterwards."""
+    return _pool.borrow()
 
 
 def render_buses(score: Score, separate_lead: bool) -> dict[str, np.ndarray]:
     """Render each bus ("lead", "band") separately when the lead needs effects of its own."""
     length_s = score.duration_s + TAIL_S
-    synth = get_synth()
-    if not separate_lead:
-        return {"band": synth.render_tracks(score, score.tracks, length_s)}
-    buses: dict[str, list[Track]] = {}
-    for track in score.tracks:
-        buses.setdefault(track.bus, []).append(track)
-    return {name: synth.render_tracks(score, tracks, length_s) for name, tracks in buses.items()}
+    with borrow_synth() as synth:
+        if not separate_lead:
+            return {"band": synth.render_tracks(score, score.tracks, length_s)}
+        buses: dict[str, list[Track]] = {}
+        for track in score.tracks:
+            buses.setdefault(track.bus, []).append(track)
+        return {name: synth.render_tracks(score, tracks, length_s) for name, tracks in buses.items()}

@@ -7,6 +7,7 @@ consonants carry, and ducks 5 dB while the voice sings, so the words survive the
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -30,6 +31,7 @@ class SungMix:
     vocals: np.ndarray  # (frames, 2) stem, same gain as in the master
     accompaniment: np.ndarray  # (frames, 2) stem, ducked as in the master
     vocal: Vocal  # the dry vocal and where each syllable was sung
+    sing_s: float = 0.0  # of the whole render: singing the line and mixing the voice in
 
 
 def _fit(audio: np.ndarray, frames: int) -> np.ndarray:
@@ -106,6 +108,7 @@ def render_song(score: Score, line: SungLine, voice: str, settings: MixSettings)
     band_score = replace(score, tracks=[t for t in score.tracks if t.name != "vocals"])
     buses = render_buses(band_score, separate_lead=settings.lead_needs_own_bus)
     accompaniment = mix_buses(buses, settings, score.duration_s)
+    started = time.perf_counter()
     vocal = get_vocalist().sing(line, score, voice)
     master, vocals, band = mix_song(accompaniment, vocal.audio, settings.reverb)
-    return SungMix(master, vocals, band, vocal)
+    return SungMix(master, vocals, band, vocal, sing_s=time.perf_counter() - started)

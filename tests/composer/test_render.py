@@ -29,3 +29,27 @@ def test_render_is_audible_unclipped_and_normalised(composer, make_request, voic
     assert peak_db < -1.0
     assert integrated_lufs(audio, SAMPLE_RATE) == pytest.approx(TARGET_LUFS, abs=1.5)
     assert abs(len(audio) / SAMPLE_RATE - composition.score.duration_s) <= 1.5
+
+
+def test_fast_k_weighting_matches_the_bs1770_reference_filters():
+    from scipy.signal import lfilter
+
+    from composer.audio.loudness import _biquad_high_pass, _biquad_high_shelf, k_weighted
+
+    impulse = np.zeros((SAMPLE_RATE, 1), dtype=np.float32)
+    impulse[0] = 1.0
+    (b1, a1), (b2, a2) = _biquad_high_shelf(SAMPLE_RATE), _biquad_high_pass(SAMPLE_RATE)
+    reference = np.abs(np.fft.rfft(lfilter(b2, a2, lfilter(b1, a1, impulse[:, 0]))))
+    fast = np.abs(np.fft.rfft(k_weighted(impulse, SAMPLE_RATE)[:, 0]))
+    audible = slice(20, 20000)  # 1 Hz bins
+    assert np.abs(20 * np.log10(fast[audible] / reference[audible])).max() < 0.06
+
+
+def test_loudness_through_the_fast_filters_matches_the_reference_filters(composer, make_request):
+    (composition,) = composer.compose_scores([make_request("a rock song", voice="metal", length=8)])
+    audio = composer.render(composition)
+    rng = np.random.default_rng(3)
+    rumble = np.cumsum(rng.standard_normal((SAMPLE_RATE * 3, 2)), axis=0).astype(np.float32) * 1e-3  # bass-heavy
+    for signal in (audio, rumble):
+        fast, reference = integrated_lufs(signal, SAMPLE_RATE), integrated_lufs(signal, SAMPLE_RATE, reference=True)
+        assert fast == pytest.approx(reference, abs=0.05)
