@@ -1,7 +1,6 @@
 """`make bench`: run the suites, print each one's Markdown section and write it into docs/benchmarks.md.
 
-`python -m bench` runs every suite; `python -m bench pipeline bot` runs those whose module name
-contains a word given. Each suite's section replaces its own block in the page (between
+`python -m bench` runs every suite; `python -m bench pipeline bot` runs the suites named. Each suite's section replaces its own block in the page (between
 `<!-- bench:NAME -->` markers), so a partial run keeps the other figures; the page's preamble and
 the hand-run evaluation sections after the last block stay as they are. `--quick` (also
 MUSE_BENCH_QUICK=1; `make bench-quick`) uses fewer runs and sizes; `--no-docs` only prints.
@@ -19,7 +18,7 @@ from pathlib import Path
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
 
 # In page order: the headline against peers first.
-SUITES = ["bench.bench_peers", "bench.bench_pipeline", "bench.bench_model", "bench.bench_sing", "bench.bench_parse",
+SUITES = ["bench.bench_peers", "bench.bench_pipeline", "bench.bench_profile", "bench.bench_model", "bench.bench_sing", "bench.bench_parse",
           "bench.bench_themes", "bench.bench_storage", "bench.bench_bot", "bench.bench_model_quality",
           "bench.bench_jam"]
 
@@ -79,9 +78,13 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["MUSE_BENCH_QUICK"] = "1"
     write_docs = "--no-docs" not in args
     wanted = [a for a in args if a != "--no-docs"]
+    unknown = [w for w in wanted if w not in {short_name(m) for m in SUITES} | {m.rsplit(".", 1)[-1] for m in SUITES}]
+    if unknown:
+        print(f"no such suite: {', '.join(unknown)}; suites: {', '.join(short_name(m) for m in SUITES)}")
+        return 2
     sections: dict[str, str] = {}
     for module_name in SUITES:
-        if wanted and not any(w in module_name for w in wanted):
+        if wanted and short_name(module_name) not in wanted and module_name.rsplit(".", 1)[-1] not in wanted:
             continue
         module = importlib.import_module(module_name)
         tee = _Tee(sys.stdout)

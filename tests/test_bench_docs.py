@@ -1,5 +1,7 @@
 """`make bench` rewrites only the sections it measured and keeps the rest of docs/benchmarks.md."""
 
+import pytest
+
 from bench.__main__ import markers, write_sections
 from bench.common import Stat
 
@@ -23,3 +25,10 @@ def test_a_stat_prints_its_median_and_range():
     assert str(Stat.of([1.0, 3.0, 2.0])) == "2.000 (1.000–3.000)"
     assert str(Stat.of([0.5])) == "0.500"
     assert str(Stat.of([4000.0, 3000.0])) == "3,500 (3,000–4,000)"
+
+
+def test_the_length_fit_recovers_a_line():
+    from bench.bench_pipeline import linear_fit
+
+    slope, intercept, r2 = linear_fit([10, 30, 60, 120], [0.1 + 0.03 * x for x in (10, 30, 60, 120)])
+    assert slope == pytest.approx(0.03) and intercept == pytest.approx(0.1) and r2 == pytest.approx(1.0)

@@ -3,10 +3,10 @@
     python tools/measure_before.py quality --rev 9c33565 --data data/tokens
         today's `evaluation` run inside a checkout of REV (its composer, its checkpoint) on the same
         held-out tunes and requests; writes docs/melody_eval_before.md
-    python tools/measure_before.py cost --rev 9c33565
-        warm 30 s compose (piano, male, female) and cold `muse compose` with bench.bench_pipeline's
-        own functions, in REV's checkout and then in this one; rewrites the cost table in
-        docs/benchmarks.md
+    python tools/measure_before.py cost --rev 9c33565 [--title "What the whole-corpus model costs"]
+        warm 30 s compose (piano, male, female) and cold `muse compose`, timed the same way in REV's
+        checkout and then in this one; writes the table as the section TITLE of docs/benchmarks.md
+        (replaced when it is there, else placed before the singing-quality sections)
 
 REV is checked out with `git worktree` into a temporary folder and removed afterwards.
 """
@@ -27,16 +27,35 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from bench.common import machine  # noqa: E402  (run as a script from the repository root)
-COST_START = "### What the whole-corpus model costs"
-COST_END = "## Singing benchmarks"
+COST_TITLE = "What the whole-corpus model costs"
+TAIL_END = "## Singing quality"
 PIECES = [("piano", "happy birthday", "piano", 5), ("male", "happy birthday", "male", 6),
           ("female", "twinkle little star so bright", "female", 6)]
+# the same code in both checkouts: Composer.compose's own timings (compose, total) and a cold CLI run
 TIMING = """
-import json, sys
-from bench.bench_pipeline import cold_start_s, warm_stages
-out = {name: warm_stages(prompt, {"voice": voice, "length": 30, "engine": "model"}, runs=runs)
-       for name, prompt, voice, runs in json.loads(sys.argv[1])}
-out["cold_s"] = cold_start_s()
+import json, statistics, subprocess, sys, tempfile, time
+from composer.pipeline import Composer
+from composer.understanding.understand import understand
+composer = Composer()
+out = {}
+for name, prompt, voice, runs in json.loads(sys.argv[1]):
+    samples = {}
+    for seed in range(runs + 1):
+        started = time.perf_counter()
+        request = understand(prompt, {"voice": voice, "length": 30, "engine": "model", "seed": seed}, composer.catalog)
+        (piece,) = composer.compose(request, understand_s=time.perf_counter() - started)
+        if seed:  # seed 0 warms up
+            for stage in ("compose", "total"):
+                samples.setdefault(stage, []).append(piece.timings_s[stage])
+    out[name] = {stage: statistics.median(v) for stage, v in samples.items()}
+cold = []
+for seed in range(3):
+    with tempfile.TemporaryDirectory() as tmp:
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "cli", "compose", "happy birthday", "--seed", str(seed), "-o", tmp],
+                       check=True, capture_output=True)
+        cold.append(time.perf_counter() - started)
+out["cold_s"] = statistics.median(cold)
 print(json.dumps(out))
 """
 
@@ -73,7 +92,7 @@ def quality(rev: str, data: Path, pieces: int) -> None:
         + tables + "\n")
 
 
-def cost(rev: str) -> None:
+def cost(rev: str, title: str) -> None:
     spec = json.dumps(PIECES)
     with checkout(rev) as tree:
         before = json.loads(_run(tree, ["-c", TIMING, spec]).splitlines()[-1])
@@ -85,13 +104,19 @@ def cost(rev: str) -> None:
                         f"{before[name][stage]:.3f} | {after[name][stage]:.3f} |")
     rows.append(f"| cold `muse compose` (process start to files, median of 3), s | {before['cold_s']:.2f} | "
                 f"{after['cold_s']:.2f} |")
+    heading = f"### {title}"
     section = "\n".join([
-        f"{COST_START} (`python tools/measure_before.py cost --rev {rev}`)", "",
-        f"`bench.bench_pipeline`'s warm_stages and cold_start_s in a checkout of {rev}, then in this one, one "
-        f"after the other on the same machine ({machine()}, {date.today().isoformat()}).", "", *rows, "", ""])
+        f"{heading} (`python tools/measure_before.py cost --rev {rev}`)", "",
+        f"The same timing code in a checkout of {rev}, then in this one, one after the other on the same "
+        f"machine ({machine()}, {date.today().isoformat()}).", "", *rows, "", ""])
     path = ROOT / "docs" / "benchmarks.md"
     text = path.read_text()
-    start, end = text.index(COST_START), text.index(COST_END)
+    if heading in text:
+        start = text.index(heading)
+        ends = [i for i in (text.find("\n### ", start + 1), text.find("\n## ", start + 1)) if i >= 0]
+        end = min(ends) + 1 if ends else len(text)
+    else:
+        start = end = text.index(TAIL_END)
     path.write_text(text[:start] + section + text[end:])
     print(section)
 
@@ -102,8 +127,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rev", required=True)
     parser.add_argument("--data", type=Path, default=Path("data/tokens"), help="token arrays from `muse data`")
     parser.add_argument("--pieces", type=int, default=200)
+    parser.add_argument("--title", default=COST_TITLE, help="the cost section's heading in docs/benchmarks.md")
     args = parser.parse_args(argv)
-    quality(args.rev, args.data, args.pieces) if args.what == "quality" else cost(args.rev)
+    quality(args.rev, args.data, args.pieces) if args.what == "quality" else cost(args.rev, args.title)
     return 0
 
 

@@ -123,5 +123,8 @@ def normalise(audio: np.ndarray) -> np.ndarray:
         loudness = integrated_lufs(audio, SAMPLE_RATE)
         if not np.isfinite(loudness):
             return audio
-        audio = limit(audio * np.float32(10 ** ((TARGET_LUFS - loudness) / 20)), ceiling)
+        scaled = audio * np.float32(10 ** ((TARGET_LUFS - loudness) / 20))
+        audio = limit(scaled, ceiling)
+        if audio is scaled:  # nothing was limited: the loudness is on target already
+            break
     return audio.astype(np.float32)
