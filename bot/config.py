@@ -30,6 +30,7 @@ class Limits:
     cooldown_s: float = 3.0  # between two accepted requests of one member
     job_timeout_s: float = 120.0  # composing + rendering one job
     batch_max: int = 8  # requests composed together in one model pass
+    render_threads: int = 0  # pieces rendered and encoded at once (0: one per CPU core)
     progress_interval_s: float = 2.0  # at most one progress edit per job this often
     max_length_s: float = 300.0  # longest piece a member may ask for
 
@@ -53,6 +54,7 @@ _LIMIT_VARS = {
     "MUSE_COOLDOWN_S": ("cooldown_s", float),
     "MUSE_JOB_TIMEOUT_S": ("job_timeout_s", float),
     "MUSE_BATCH_MAX": ("batch_max", int),
+    "MUSE_RENDER_THREADS": ("render_threads", int),
     "MUSE_MAX_LENGTH_S": ("max_length_s", float),
 }
 

@@ -179,7 +179,7 @@ class JobQueue:
                 self.waiting.remove(ticket)
                 self.forget(ticket)
                 self.announce_positions()
-            # a running ticket stops before its next render (the one under way, if any, finishes)
+            # a running ticket renders none of its pieces that have not started (those under way finish)
         self.stats.cancelled += 1
         return True
 

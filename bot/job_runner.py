@@ -1,17 +1,22 @@
-"""Running jobs: take a fair batch, compose it in one model pass, finish each piece, hand it over.
+"""Running jobs: take a fair batch, compose it in one model pass, finish its pieces side by side.
 
 A batch takes at most one job per member (so each member has one running at a time), oldest
-first, up to `batch_max` pieces. Each job is then finished (rendered and encoded by the composer)
-on its own, so Cancel stops it before its next render and one bad piece fails only its job.
-Deliveries run as their own tasks while the runner moves on.
+first, up to `batch_max` pieces. After the batch's model pass each job is finished by a task of its
+own: its pieces are rendered and encoded on the worker's render threads, `render_threads` pieces
+at a time in the order they were composed, so the pieces of a batch are finished concurrently. A
+job keeps its member's running slot until all its pieces are finished. Cancel stops a job before
+each piece that has not started rendering; the model pass and every piece have the job timeout;
+one bad piece fails only its job. The next model pass starts while the render threads are still
+busy with the last batch, once no more of its pieces wait for a thread than there are threads,
+so composing overlaps finishing and at most that many composed pieces wait. Deliveries run as
+their own tasks.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 import discord
 
@@ -33,23 +38,34 @@ TIMEOUT_LINE = "Sorry, that piece took too long to make; try a shorter one."
 class JobRunner:
     def __init__(self, queue: "JobQueue"):
         self.queue = queue
+        self._threads = queue.worker.render_threads
+        self._render_slots = asyncio.Semaphore(self._threads)  # one per render thread, taken in order
+        self._waiting_pieces = 0  # composed (or about to be) and not yet rendering
+        self._room = asyncio.Event()  # few enough pieces wait for a render thread to compose more
+        self._room.set()
+        self._finishing: set[asyncio.Task[None]] = set()
 
     async def run(self) -> None:
-        """Compose forever: take a fair batch, compose it in one pass, finish and deliver each job."""
+        """Compose forever: take a fair batch, compose it in one pass, hand its jobs to be finished."""
         queue = self.queue
-        while True:
-            batch = self._take_batch() if queue.waiting else []
-            if not batch:  # nothing waiting, or everyone waiting already has a job running
-                queue.wake.clear()
-                await queue.wake.wait()
-                continue
-            try:
-                await self._process(batch)
-            except Exception as exc:  # the runner must outlive one bad batch (e.g. storage busy)
-                log.error("a batch failed", exc_info=exc)
-                for ticket in batch:
-                    if ticket.state in ("queued", "running"):
-                        await self.fail(ticket, exc)
+        try:
+            while True:
+                await self._room.wait()
+                batch = self._take_batch() if queue.waiting else []
+                if not batch:  # nothing waiting, or everyone waiting already has a job running
+                    queue.wake.clear()
+                    await queue.wake.wait()
+                    continue
+                try:
+                    await self._process(batch)
+                except Exception as exc:  # the runner must outlive one bad batch (e.g. storage busy)
+                    log.error("a batch failed", exc_info=exc)
+                    for ticket in batch:
+                        if ticket.state in ("queued", "running"):
+                            await self.fail(ticket, exc)
+        finally:  # stopping: jobs not finished stay running in storage and run again after a restart
+            for task in list(self._finishing):
+                task.cancel()
 
     def _take_batch(self) -> list["Ticket"]:
         queue = self.queue
@@ -69,29 +85,26 @@ class JobRunner:
         return batch
 
     async def _process(self, batch: list["Ticket"]) -> None:
+        """Claim and compose a batch, then start finishing each of its jobs (without waiting for them)."""
         claimed = await self._claim(batch)
         drafts = await self._compose(claimed)
         for ticket in claimed:
-            if ticket.state != "running":
+            if ticket.state != "running":  # failed with the model pass
                 continue
             if ticket.cancelled:
                 self._stop(ticket)
                 continue
-            started = time.monotonic()
-            try:
-                finished = await self._finish(ticket, drafts.get(ticket.id))
-            except Exception as exc:
-                await self.fail(ticket, exc)
-                continue
-            if ticket.cancelled:
-                self._stop(ticket)
-                continue
-            compose_s = sum(f.piece.timings_s.get("compose", 0.0) for f in finished)
-            self.queue.job_s = 0.8 * self.queue.job_s + 0.2 * (time.monotonic() - started + compose_s)
-            ticket.state = "delivering"
-            del self.queue.running[ticket.id]
-            self.queue.wake.set()
-            spawn(deliver(self.queue, ticket, finished), name=f"deliver-job-{ticket.id}")
+            self._count_waiting(ticket.pieces)
+            task = spawn(self._finish_job(ticket, drafts.get(ticket.id)), name=f"finish-job-{ticket.id}")
+            self._finishing.add(task)
+            task.add_done_callback(self._finishing.discard)
+
+    def _count_waiting(self, pieces: int) -> None:
+        self._waiting_pieces += pieces
+        if self._waiting_pieces > self._threads:
+            self._room.clear()
+        else:
+            self._room.set()
 
     async def _claim(self, batch: list["Ticket"]) -> list["Ticket"]:
         claimed = []
@@ -124,7 +137,34 @@ class JobRunner:
             out[ticket.id], drafts = drafts[: ticket.pieces], drafts[ticket.pieces:]
         return out
 
-    async def _finish(self, ticket: "Ticket", drafts: list[Draft] | None) -> list[Finished]:
+    async def _finish_job(self, ticket: "Ticket", drafts: list[Draft] | None) -> None:
+        """Finish one job's pieces on the render threads and hand them to delivery, or fail the job."""
+        unstarted = ticket.pieces  # counted as waiting by _process until each starts rendering
+
+        def started() -> None:
+            nonlocal unstarted
+            unstarted -= 1
+            self._count_waiting(-1)
+
+        try:
+            finished = await self._finish(ticket, drafts, started)
+        except Exception as exc:
+            await self.fail(ticket, exc)
+            return
+        finally:
+            self._count_waiting(-unstarted)  # pieces that never started (cancelled, failed remix)
+        if ticket.cancelled:
+            self._stop(ticket)
+            return
+        worker_s = sum(f.piece.timings_s.get("total", 0.0) + f.piece.timings_s.get("store", 0.0) for f in finished)
+        self.queue.job_s = 0.8 * self.queue.job_s + 0.2 * worker_s
+        ticket.state = "delivering"
+        del self.queue.running[ticket.id]
+        self.queue.wake.set()
+        spawn(deliver(self.queue, ticket, finished), name=f"deliver-job-{ticket.id}")
+
+    async def _finish(self, ticket: "Ticket", drafts: list[Draft] | None,
+                      started: Callable[[], None]) -> list[Finished]:
         worker, timeout_s = self.queue.worker, self.queue.limits.job_timeout_s
         if ticket.spec.mode == "remix":
             spec = ticket.spec
@@ -132,12 +172,22 @@ class JobRunner:
             drafts = [await asyncio.wait_for(worker.remix(spec.request, parent, spec.parent_request), timeout_s)]
         assert drafts is not None
         ticket.progress.update("Rendering…")
-        finished = []
-        for draft in drafts:
+        # every piece runs to its end before the job fails, so none is still counted as waiting
+        results = await asyncio.gather(*(self._finish_piece(ticket, d, started) for d in drafts),
+                                       return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        return [f for f in results if f is not None]
+
+    async def _finish_piece(self, ticket: "Ticket", draft: Draft, started: Callable[[], None]) -> Finished | None:
+        """One piece on a render thread once one is free; None when the job was cancelled before."""
+        async with self._render_slots:
+            started()
             if ticket.cancelled:
-                break
-            finished.append(await asyncio.wait_for(worker.finish(draft, ticket.spec.reply.filesize_limit), timeout_s))
-        return finished
+                return None
+            finish = self.queue.worker.finish(draft, ticket.spec.reply.filesize_limit)
+            return await asyncio.wait_for(finish, self.queue.limits.job_timeout_s)
 
     async def fail(self, ticket: "Ticket", exc: BaseException) -> None:
         if isinstance(exc, MuseError):

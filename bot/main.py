@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -43,11 +44,16 @@ def point_discord(config: BotConfig) -> None:
 
 @asynccontextmanager
 async def open_resources(config: BotConfig, composer: Composer | None = None) -> AsyncIterator[Resources]:
-    """Database, one composer thread, the worker and the queue; all closed on the way out."""
+    """Database, the composer's threads, the worker and the queue; all closed on the way out.
+
+    One thread runs the model passes (the model batches instead), one understands requests, and
+    `render_threads` (MUSE_RENDER_THREADS; default one per core) render and encode finished pieces."""
     config.data_dir.mkdir(parents=True, exist_ok=True)
+    render_threads = config.limits.render_threads or os.cpu_count() or 1
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="muse-composer")
     # understanding gets its own thread: a member's defer must not wait behind a batch being composed
     reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="muse-understand")
+    renderers = ThreadPoolExecutor(max_workers=render_threads, thread_name_prefix="muse-render")
     try:
         async with open_database(database_path(config.data_dir)) as db:
             loop = asyncio.get_running_loop()
@@ -55,11 +61,12 @@ async def open_resources(config: BotConfig, composer: Composer | None = None) ->
                 catalog = await loop.run_in_executor(executor, load_catalog, config.packs_dir)
                 composer = Composer(catalog)
             await loop.run_in_executor(executor, composer.warm_up, config.engine)
-            worker = ComposerWorker(composer, executor, ArtifactStore(config.data_dir), reader)
+            worker = ComposerWorker(composer, executor, ArtifactStore(config.data_dir), reader,
+                                    renderers, render_threads)
             yield Resources(db, worker, JobQueue(db, worker, config.limits))
     finally:
-        executor.shutdown(wait=False, cancel_futures=True)
-        reader.shutdown(wait=False, cancel_futures=True)
+        for pool in (executor, reader, renderers):
+            pool.shutdown(wait=False, cancel_futures=True)
 
 
 def create_bot(config: BotConfig, resources: Resources, *, sync: bool = False, **options: Any) -> MuseBot:

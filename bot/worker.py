@@ -1,9 +1,11 @@
 """The composer worker: asks the composer for pieces and keeps their bytes, never on the event loop.
 
 Composing is batched (`Composer.compose_scores` takes many requests in one pass, which is where a
-neural model gains most); finishing (render and encode, inside `composer`) and storing run one
-piece at a time on the same executor. The bot only chooses what to attach and what to keep: every
-artifact, the score JSON included, goes to history, so a remix that keeps the notes starts there.
+neural model gains most) on the composer thread; finishing (render and encode, inside `composer`)
+and storing run on a pool of render threads, several pieces at once (each thread has its own
+synth, and the synth, NumPy and the encoders release the GIL). The bot only chooses what to attach
+and what to keep: every artifact, the score JSON included, goes to history, so a remix that keeps
+the notes starts there.
 """
 
 from __future__ import annotations
@@ -48,11 +50,13 @@ class Finished:
 
 class ComposerWorker:
     def __init__(self, composer: Composer, executor: Executor, artifacts: ArtifactStore,
-                 reader: Executor | None = None):
+                 reader: Executor | None = None, renderers: Executor | None = None, render_threads: int = 1):
         self.composer = composer
-        self.executor = executor
+        self.executor = executor  # model passes: one at a time, the model batches instead
         self.artifacts = artifacts
         self.reader = reader or executor  # understanding: a thread of its own in the bot
+        self.renderers = renderers or executor  # finishing pieces: `render_threads` of them at once
+        self.render_threads = render_threads if renderers is not None else 1
 
     async def _run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self.executor, partial(fn, *args, **kwargs))
@@ -82,7 +86,10 @@ class ComposerWorker:
         return await self._run(self._remix, request, parent, parent_request)
 
     async def finish(self, draft: Draft, limit_bytes: int) -> Finished:
-        return await self._run(self._finish, draft, limit_bytes)
+        """Render, encode and store one piece on a render thread (the runner keeps at most
+        `render_threads` of these under way)."""
+        return await asyncio.get_running_loop().run_in_executor(
+            self.renderers, partial(self._finish, draft, limit_bytes))
 
     async def read_files(self, record: Record) -> dict[str, bytes]:
         """Bytes of a stored piece's files for a re-post (files pruned by retention are skipped)."""

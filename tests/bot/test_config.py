@@ -16,9 +16,11 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_environment_beats_dotenv_and_limits_are_read(tmp_path: Path) -> None:
     dotenv = tmp_path / ".env"
     dotenv.write_text('# comment\nDISCORD_TOKEN="from-file"\nMUSE_COOLDOWN_S=7\nexport MUSE_SYNC_GUILD=42\n')
-    config = load_config({"DISCORD_TOKEN": "secret-token-value", "MUSE_BATCH_MAX": "2"}, dotenv)
+    config = load_config({"DISCORD_TOKEN": "secret-token-value", "MUSE_BATCH_MAX": "2", "MUSE_RENDER_THREADS": "3"},
+                         dotenv)
     assert config.token == "secret-token-value"
     assert (config.limits.cooldown_s, config.limits.batch_max, config.sync_guild) == (7.0, 2, 42)
+    assert config.limits.render_threads == 3
     assert "secret-token-value" not in repr(config)
     assert load_config({}, dotenv).token == "from-file"
 
