@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 
-from bench.common import header, table  # noqa: E402
+from bench.common import header, quick, table  # noqa: E402
 
 _SUBJECTS = ["my grandma's birthday", "a rainy night in the city", "a battle between two kingdoms", "studying for exams",
              "a haunted lighthouse", "my baby going to sleep", "christmas eve with the family", "a morning walk in the woods",
@@ -95,7 +95,7 @@ def startup_s(args: list[str], runs: int = 3) -> float:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--prompts", type=int, default=1000)
+    parser.add_argument("--prompts", type=int, default=200 if quick() else 1000)
     args = parser.parse_args(argv or [])
     texts = prompts(args.prompts)
     chars = sum(len(t) for t in texts)
