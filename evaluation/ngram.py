@@ -79,11 +79,11 @@ class NGramStepper:
             p[tokens] += np.maximum(counts - DISCOUNT, 0) / total
         return p
 
-    def step(self, ids, cache: dict):
+    def step(self, ids, cache: dict, counts: list[int] | None = None):
         import torch
 
         rows = []
-        for history, new in zip(cache["history"], ids.tolist()):
-            history.extend(t for t in new if t != 0)  # PAD rows: sequences already finished
+        for row, (history, new) in enumerate(zip(cache["history"], ids.tolist())):
+            history.extend(new[:counts[row]] if counts is not None else new)  # the rest is padding
             rows.append(np.log(self.distribution(history[-(self.ngram.order - 1):])))
         return torch.tensor(np.stack(rows), dtype=torch.float32)

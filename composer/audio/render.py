@@ -48,17 +48,31 @@ def find_soundfont() -> Path:
     raise RenderError("no General MIDI soundfont found: install fluid-soundfont-gm (make setup) or set MUSE_SOUNDFONT")
 
 
-class Synth:
-    """One FluidSynth instance with the soundfont loaded; renders one score at a time."""
+_import_lock = threading.Lock()
 
-    def __init__(self, soundfont: Path | None = None):
+
+def import_fluidsynth():
+    """pyfluidsynth, imported once. Imported here so a missing libfluidsynth names itself clearly;
+    it prints where it found the library to stdout when CI is set, and stdout carries our JSON, so
+    the import runs with stdout sent to stderr. That swap is process-wide: it happens once, in the
+    first caller's thread, never while another thread may be writing (the preload imports it
+    before starting its thread)."""
+    with _import_lock:
+        if "fluidsynth" in sys.modules:
+            return sys.modules["fluidsynth"]
         try:
-            # imported here so a missing libfluidsynth names itself clearly; pyfluidsynth prints
-            # where it found the library to stdout when CI is set, and stdout carries our JSON
             with contextlib.redirect_stdout(sys.stderr):
                 import fluidsynth
         except (ImportError, OSError) as exc:  # pragma: no cover - depends on the machine
             raise RenderError(f"FluidSynth is not available ({exc}); install fluidsynth and libfluidsynth3") from exc
+        return fluidsynth
+
+
+class Synth:
+    """One FluidSynth instance with the soundfont loaded; renders one score at a time."""
+
+    def __init__(self, soundfont: Path | None = None):
+        fluidsynth = import_fluidsynth()
         self.soundfont = soundfont or find_soundfont()
         settings = {
             "synth.reverb.active": 0,  # reverb is ours, on the master, in mix.py
@@ -149,6 +163,10 @@ class SynthPool:
 
     def preload(self) -> None:
         """Start loading a synth in a background thread, unless one is idle or on its way."""
+        try:
+            import_fluidsynth()  # here, in the caller's thread (see import_fluidsynth)
+        except RenderError:
+            return  # the first render reports it
         with self._lock:
             if self._idle or self._loading is not None:
                 return
@@ -185,9 +203,8 @@ def probe_soundfont(path: str | Path, bank: int, preset: int) -> str | None:
     """Why FluidSynth cannot play `bank:preset` of the soundfont at `path`, or None when it can.
     Uses a throwaway synth, so checking a pack never touches the one that renders."""
     try:
-        with contextlib.redirect_stdout(sys.stderr):
-            import fluidsynth
-    except (ImportError, OSError):  # pragma: no cover - without FluidSynth nothing renders anyway
+        fluidsynth = import_fluidsynth()
+    except RenderError:  # pragma: no cover - without FluidSynth nothing renders anyway
         return None
     fs = fluidsynth.Synth(samplerate=float(SAMPLE_RATE))
     try:

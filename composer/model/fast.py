@@ -40,33 +40,83 @@ class FastGPT:
     def new_cache(self, batch: int) -> dict:
         shape = (batch, self.n_head, self.n_positions, self.n_embd // self.n_head)
         return {"k": [torch.zeros(shape) for _ in self.layers], "v": [torch.zeros(shape) for _ in self.layers],
-                "length": 0}
+                "length": 0, "lengths": None}
 
     @torch.inference_mode()
-    def step(self, ids: torch.Tensor, cache: dict) -> torch.Tensor:
-        """Logits at the last position after feeding `ids` (batch × k) on top of `cache`."""
+    def step(self, ids: torch.Tensor, cache: dict, counts: list[int] | None = None) -> torch.Tensor:
+        """Logits after feeding `ids` (batch × k) on top of `cache`, at each row's last new token.
+
+        With `counts`, row b feeds only its first counts[b] tokens (the rest is padding): rows of a
+        batch move through their sequences at their own pace, each in its own cache slots, so a
+        row's tokens are fed in the same runs as when it is sampled alone.
+        """
+        if counts is None and cache["lengths"] is None:
+            return self._step_even(ids, cache)
+        return self._step_ragged(ids, cache, counts if counts is not None else [ids.shape[1]] * ids.shape[0])
+
+    def _layer(self, x, layer, kc, vc, write, read_end, mask):
+        """One transformer block; `write(cache, new)` stores the new keys or values."""
+        batch, k, _ = x.shape
+        hd = self.n_embd // self.n_head
+        h = F.layer_norm(x, (self.n_embd,), layer["ln_1.weight"], layer["ln_1.bias"], self.eps)
+        qkv = torch.addmm(layer["attn.c_attn.bias"], h.reshape(-1, self.n_embd), layer["attn.c_attn.weight"])
+        q, kk, v = qkv.view(batch, k, 3, self.n_head, hd).permute(2, 0, 3, 1, 4)
+        write(kc, kk)
+        write(vc, v)
+        att = F.scaled_dot_product_attention(q, kc[:, :, :read_end], vc[:, :, :read_end], attn_mask=mask,
+                                             scale=1 / math.sqrt(hd))
+        att = att.transpose(1, 2).reshape(-1, self.n_embd)
+        x = x + torch.addmm(layer["attn.c_proj.bias"], att, layer["attn.c_proj.weight"]).view(batch, k, -1)
+        h = F.layer_norm(x, (self.n_embd,), layer["ln_2.weight"], layer["ln_2.bias"], self.eps)
+        h = F.gelu(torch.addmm(layer["mlp.c_fc.bias"], h.reshape(-1, self.n_embd), layer["mlp.c_fc.weight"]),
+                   approximate="tanh")
+        return x + torch.addmm(layer["mlp.c_proj.bias"], h, layer["mlp.c_proj.weight"]).view(batch, k, -1)
+
+    def _step_even(self, ids: torch.Tensor, cache: dict) -> torch.Tensor:
+        """Every row feeds all of its k tokens: one shared slot range and a causal mask."""
         batch, k = ids.shape
         start = cache["length"]
         end = start + k
-        hd = self.n_embd // self.n_head
         x = self.wte[ids] + self.wpe[start:end]
         causal = None
         if k > 1:  # the new tokens see the cache and each other, causally
             causal = torch.ones(k, end, dtype=torch.bool).tril(diagonal=start)
+
+        def write(store, new):
+            store[:, :, start:end] = new
+
         for layer, kc, vc in zip(self.layers, cache["k"], cache["v"]):
-            h = F.layer_norm(x, (self.n_embd,), layer["ln_1.weight"], layer["ln_1.bias"], self.eps)
-            qkv = torch.addmm(layer["attn.c_attn.bias"], h.reshape(-1, self.n_embd), layer["attn.c_attn.weight"])
-            q, kk, v = qkv.view(batch, k, 3, self.n_head, hd).permute(2, 0, 3, 1, 4)
-            kc[:, :, start:end] = kk
-            vc[:, :, start:end] = v
-            att = F.scaled_dot_product_attention(q, kc[:, :, :end], vc[:, :, :end], attn_mask=causal,
-                                                 scale=1 / math.sqrt(hd))
-            att = att.transpose(1, 2).reshape(-1, self.n_embd)
-            x = x + torch.addmm(layer["attn.c_proj.bias"], att, layer["attn.c_proj.weight"]).view(batch, k, -1)
-            h = F.layer_norm(x, (self.n_embd,), layer["ln_2.weight"], layer["ln_2.bias"], self.eps)
-            h = F.gelu(torch.addmm(layer["mlp.c_fc.bias"], h.reshape(-1, self.n_embd), layer["mlp.c_fc.weight"]),
-                       approximate="tanh")
-            x = x + torch.addmm(layer["mlp.c_proj.bias"], h, layer["mlp.c_proj.weight"]).view(batch, k, -1)
+            x = self._layer(x, layer, kc, vc, write, end, causal)
         cache["length"] = end
-        last = F.layer_norm(x[:, -1], (self.n_embd,), self.ln_f[0], self.ln_f[1], self.eps)
+        return self._logits(x[:, -1])
+
+    def _step_ragged(self, ids: torch.Tensor, cache: dict, counts: list[int]) -> torch.Tensor:
+        """Row b feeds counts[b] tokens into its own next slots; each query sees its row's slots up to itself."""
+        batch, k = ids.shape
+        if cache["lengths"] is None:  # the rows were even so far
+            cache["lengths"] = torch.full((batch,), cache["length"], dtype=torch.long)
+        lengths = cache["lengths"]
+        count = torch.tensor(counts, dtype=torch.long)
+        if int((lengths + count).max()) > self.n_positions:
+            raise ValueError("a row would run past the model's context")
+        positions = lengths[:, None] + torch.arange(k)  # (batch, k); padding lands beyond the row's length
+        real = torch.arange(k)[None, :] < count[:, None]
+        rows, cols = real.nonzero(as_tuple=True)
+        slots = positions[rows, cols]
+        x = self.wte[ids] + self.wpe[positions.clamp(max=self.n_positions - 1)]
+        end = int((lengths + count).max())
+        mask = (torch.arange(end)[None, None, :] <= positions[:, :, None])[:, None]  # (batch, 1, k, end)
+
+        def write(store, new):  # only the real tokens, each into its row's next slot
+            store[rows, :, slots] = new.permute(0, 2, 1, 3)[rows, cols]
+
+        for layer, kc, vc in zip(self.layers, cache["k"], cache["v"]):
+            x = self._layer(x, layer, kc, vc, write, end, mask)
+        cache["lengths"] = lengths + count
+        cache["length"] = end
+        last = (count - 1).clamp(min=0)
+        return self._logits(x[torch.arange(batch), last])
+
+    def _logits(self, x: torch.Tensor) -> torch.Tensor:
+        last = F.layer_norm(x, (self.n_embd,), self.ln_f[0], self.ln_f[1], self.eps)
         return last @ self.wte.T

@@ -262,8 +262,10 @@ def _advance(c: _Cursor, token: int | None = None) -> list[int]:
 def generate(model, tok: Tokenizer, specs: list[MelodySpec]) -> list[list[int]]:
     """Token sequences for a batch of specs, sampled together with one KV cache.
 
-    Runs of forced tokens (the header, each bar's prefix) are fed in one forward pass where the
-    whole batch has them; only the notes cost a step each.
+    Each step feeds every row its whole pending run (the token it sampled and what the grammar then
+    forces: the header, a bar's prefix) in one forward pass, shorter runs padded. So a batch takes
+    about as many steps as its longest request alone, and each row is fed exactly as it would be
+    alone: a piece's notes do not depend on what it was batched with.
     """
     fast = FastGPT.from_model(model) if hasattr(model, "state_dict") else model  # or anything that steps
     cursors = [_Cursor(s, tok) for s in specs]
@@ -272,13 +274,15 @@ def generate(model, tok: Tokenizer, specs: list[MelodySpec]) -> list[list[int]]:
         c.limit = fast.n_positions
     pending = [_advance(c) for c in cursors]
     cache = fast.new_cache(len(specs))
-    while not all(c.done and not p for c, p in zip(cursors, pending)):
-        k = min(len(p) for c, p in zip(cursors, pending) if p)
-        rows = [p[:k] if p else [tok.pad] * k for p in pending]
-        pending = [p[k:] for p in pending]
-        logits = fast.step(torch.tensor(rows), cache)
+    while any(pending):
+        k = max(len(p) for p in pending)
+        counts = [len(p) for p in pending]
+        rows = [p + [tok.pad] * (k - len(p)) for p in pending]
+        even = all(n == k for n in counts)
+        logits = fast.step(torch.tensor(rows), cache) if even else fast.step(torch.tensor(rows), cache, counts)
+        pending = [[] for _ in pending]
         for row, (c, g) in enumerate(zip(cursors, generators)):
-            if pending[row] or c.done:
+            if c.done or not counts[row]:
                 continue
             probs = _filter(logits[row], c.allowed(), c.spec.temperature, c.spec.top_p)
             pending[row] = _advance(c, int(torch.multinomial(probs, 1, generator=g)))

@@ -148,3 +148,44 @@ def test_a_piece_longer_than_the_context_repeats_its_latest_sections(make_plan_f
     assert 8 + written * _expected_tokens_per_bar(plan) <= 1024
     assert layout[-1][1] is None  # the ending is always written
     assert all(layout[source][1] is None for _, source in layout if source is not None)
+
+
+def test_a_batch_writes_what_each_request_writes_alone_in_as_few_steps_as_the_longest():
+    """Rows of a batch are fed their own runs of forced tokens, so batching changes neither a
+    piece's notes nor (much) the number of forward passes."""
+    import random
+
+    from composer.catalog import default_catalog
+    from composer.melody.model import ModelEngine, _layout, _spec
+    from composer.model.sample import generate
+    from composer.plan import make_plan
+    from composer.understanding.understand import understand
+
+    catalog, engine = default_catalog(), ModelEngine()
+    plans = []
+    for i, theme in enumerate(["birthday", "jazz", "march", "lullaby", "rock"]):
+        request = understand("a tune", {"theme": theme, "length": 20, "seed": i, "voice": "piano"}, catalog).seeded()
+        plans.append(make_plan(request, catalog.theme_of(request), catalog.voice(request.voice),
+                               random.Random(request.seed)))
+    specs = [_spec(p, _layout(p, engine.config.n_positions), engine.tokenizer, seed) for seed, p in enumerate(plans)]
+
+    class Counting:
+        def __init__(self, fast):
+            self.fast, self.steps, self.n_positions = fast, 0, fast.n_positions
+
+        def new_cache(self, batch):
+            return self.fast.new_cache(batch)
+
+        def step(self, *args):
+            self.steps += 1
+            return self.fast.step(*args)
+
+    alone_steps, alone = [], []
+    for spec in specs:
+        counter = Counting(engine.fast)
+        alone += generate(counter, engine.tokenizer, [spec])
+        alone_steps.append(counter.steps)
+    counter = Counting(engine.fast)
+    together = generate(counter, engine.tokenizer, specs)
+    assert together == alone
+    assert counter.steps <= max(alone_steps) + 2
