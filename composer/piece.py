@@ -52,7 +52,7 @@ class Piece:
     audio_format: str | None = None  # the format of artifacts["audio"] (a fitted one may differ)
     fit_notes: tuple[str, ...] = ()  # what was given up to fit a size limit
     # understand, compose, render, encode, total; and the parts: plan + melody + arrange = compose,
-    # sing (the voice, sung voices only) is inside render, picture inside encode
+    # sing (the voice, sung voices only) is inside render; picture is drawn beside render and encode
     timings_s: dict[str, float] = field(default_factory=dict)
     sung: Any = None  # the sung line (syllables on notes) when a voice sings
 

@@ -9,9 +9,11 @@ finish, cancel or time out each piece on its own (`finish`).
 from __future__ import annotations
 
 import logging
+import os
 import random
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 
@@ -39,6 +41,9 @@ from composer.sing import prepare as prepare_vocals
 from composer.sing import with_syllable_plan
 
 log = logging.getLogger(__name__)
+
+
+_SIDE = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="muse-documents")
 
 
 class _Clock:
@@ -191,6 +196,9 @@ class Composer:
         (a lower bitrate, then a shorter preview) and the piece says what was given up."""
         request = draft.request
         began = time.perf_counter()
+        # the picture and the documents need no audio: drawn on a side thread while FluidSynth and
+        # the encoder (which release the GIL) work on this one
+        documents_done = _SIDE.submit(self._documents, draft)
         audio, stems, sing_s = (self._render(draft, request.stems) if request.format in AUDIO_FORMATS
                                 else (None, {}, 0.0))
         rendered = time.perf_counter()
@@ -204,7 +212,7 @@ class Composer:
                 fit_notes = (note,) if note else ()
             if data:
                 artifacts["audio"] = data
-        documents, picture_s = self._documents(draft)
+        documents, picture_s = documents_done.result()
         artifacts.update(documents)
         stem_bytes = {name: encode_audio(part, "wav") for name, part in stems.items()} if request.stems else {}
         encoded = time.perf_counter()

@@ -105,10 +105,10 @@ def _fit_length(audio: np.ndarray, frames: int) -> np.ndarray:
 def limit(audio: np.ndarray, ceiling: float, lookahead_s: float = 0.003) -> np.ndarray:
     """Brick-wall peak limiter: a gain curve that is never above what each sample needs,
     smoothed over a few milliseconds so it does not click."""
-    peaks = np.max(np.abs(audio), axis=1)
-    needed = np.minimum(1.0, ceiling / np.maximum(peaks, 1e-9))
-    if needed.min() >= 1.0:
+    peaks = np.abs(audio).max(axis=1) if audio.shape[1] != 2 else np.maximum(np.abs(audio[:, 0]), np.abs(audio[:, 1]))
+    if peaks.max() <= ceiling:
         return audio
+    needed = np.minimum(np.float32(1.0), np.float32(ceiling) / np.maximum(peaks, np.float32(1e-9)))
     window = max(1, int(lookahead_s * SAMPLE_RATE))
     gain = running_min(needed, 2 * window + 1)
     gain = running_mean(gain, window)

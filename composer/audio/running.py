@@ -27,8 +27,8 @@ def running_min(x: np.ndarray, size: int) -> np.ndarray:
     grid = np.concatenate([padded, np.full(tail, padded[-1])]).reshape(blocks, size)
     ahead = np.minimum.accumulate(grid, axis=1).ravel()  # min from each block's start to here
     behind = np.minimum.accumulate(grid[:, ::-1], axis=1)[:, ::-1].ravel()  # min from here to block end
-    starts = np.arange(n)
-    return np.minimum(behind[starts], ahead[starts + size - 1])
+    # window [i, i + size - 1]: the rest of i's block, then the start of the next block up to its end
+    return np.minimum(behind[:n], ahead[size - 1:size - 1 + n])
 
 
 def running_mean(x: np.ndarray, size: int) -> np.ndarray:
