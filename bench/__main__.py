@@ -61,7 +61,7 @@ def write_sections(page: str, sections: dict[str, str]) -> str:
             blocks[short_name(module)] = page[i + len(start):j].strip("\n")
             last_end = max(last_end, j + len(end))
     blocks.update({name: text.strip("\n") for name, text in sections.items()})
-    tail = page[last_end:] if last_end >= 0 else ""
+    tail = "\n" + page[last_end:].lstrip("\n") if last_end >= 0 and page[last_end:].strip() else ""
     body = [PREAMBLE]
     for module in SUITES:
         name = short_name(module)

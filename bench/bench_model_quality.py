@@ -19,7 +19,14 @@ def main() -> None:
 
         print(f"No token arrays in {tokens}: running `muse data` (about a minute and a half).", flush=True)
         subprocess.run([sys.executable, "-m", "cli", "data"], check=True, stdout=subprocess.DEVNULL)
-    evaluate(["--pieces", str(PIECES), "--data", str(tokens)])
+    import contextlib
+    import io
+
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        evaluate(["--pieces", str(PIECES), "--data", str(tokens)])
+    # the tables; the raw figures (one JSON line per engine) are for --out files, not this page
+    print("\n".join(line for line in printed.getvalue().splitlines() if not line.startswith("{")))
 
 
 if __name__ == "__main__":

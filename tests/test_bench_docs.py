@@ -14,6 +14,8 @@ def test_a_partial_run_replaces_its_own_section_and_keeps_the_others():
     assert "## Bot\nkept" in updated and updated.endswith("hand-run tail\n")
     start, end = markers("pipeline")
     assert updated.count(start) == 1 and updated.count(end) == 1
+    again = write_sections(updated, {"pipeline": "## Pipeline\nnew"})
+    assert again == updated  # a rerun leaves the page as it was: no blank lines pile up
 
 
 def test_sections_follow_the_suite_order_whatever_order_they_ran_in():

@@ -91,7 +91,9 @@ class FastGPT:
         return self._logits(x[:, -1])
 
     def _step_ragged(self, ids: torch.Tensor, cache: dict, counts: list[int]) -> torch.Tensor:
-        """Row b feeds counts[b] tokens into its own next slots; each query sees its row's slots up to itself."""
+        """Row b feeds counts[b] tokens into its own next slots; each query sees its row's slots up to
+        itself. Only the real tokens go through the dense layers (packed, row by row); the queries are
+        laid out per row for attention alone."""
         batch, k = ids.shape
         if cache["lengths"] is None:  # the rows were even so far
             cache["lengths"] = torch.full((batch,), cache["length"], dtype=torch.long)
@@ -100,22 +102,31 @@ class FastGPT:
         if int((lengths + count).max()) > self.n_positions:
             raise ValueError("a row would run past the model's context")
         positions = lengths[:, None] + torch.arange(k)  # (batch, k); padding lands beyond the row's length
-        real = torch.arange(k)[None, :] < count[:, None]
-        rows, cols = real.nonzero(as_tuple=True)
+        rows, cols = (torch.arange(k)[None, :] < count[:, None]).nonzero(as_tuple=True)  # row-major
         slots = positions[rows, cols]
-        x = self.wte[ids] + self.wpe[positions.clamp(max=self.n_positions - 1)]
         end = int((lengths + count).max())
         mask = (torch.arange(end)[None, None, :] <= positions[:, :, None])[:, None]  # (batch, 1, k, end)
-
-        def write(store, new):  # only the real tokens, each into its row's next slot
-            store[rows, :, slots] = new.permute(0, 2, 1, 3)[rows, cols]
-
+        hd, real = self.n_embd // self.n_head, len(rows)
+        x = self.wte[ids[rows, cols]] + self.wpe[slots]  # (real, n_embd)
         for layer, kc, vc in zip(self.layers, cache["k"], cache["v"]):
-            x = self._layer(x, layer, kc, vc, write, end, mask)
+            h = F.layer_norm(x, (self.n_embd,), layer["ln_1.weight"], layer["ln_1.bias"], self.eps)
+            q, kk, v = torch.addmm(layer["attn.c_attn.bias"], h, layer["attn.c_attn.weight"]).view(
+                real, 3, self.n_head, hd).unbind(1)
+            kc[rows, :, slots] = kk
+            vc[rows, :, slots] = v
+            laid = x.new_zeros(batch, k, self.n_head, hd)
+            laid[rows, cols] = q
+            att = F.scaled_dot_product_attention(laid.transpose(1, 2), kc[:, :, :end], vc[:, :, :end],
+                                                 attn_mask=mask, scale=1 / math.sqrt(hd))
+            att = att.transpose(1, 2)[rows, cols].reshape(real, self.n_embd)
+            x = x + torch.addmm(layer["attn.c_proj.bias"], att, layer["attn.c_proj.weight"])
+            h = F.layer_norm(x, (self.n_embd,), layer["ln_2.weight"], layer["ln_2.bias"], self.eps)
+            h = F.gelu(torch.addmm(layer["mlp.c_fc.bias"], h, layer["mlp.c_fc.weight"]), approximate="tanh")
+            x = x + torch.addmm(layer["mlp.c_proj.bias"], h, layer["mlp.c_proj.weight"])
         cache["lengths"] = lengths + count
         cache["length"] = end
-        last = (count - 1).clamp(min=0)
-        return self._logits(x[torch.arange(batch), last])
+        last = (torch.cumsum(count, 0) - 1).clamp(min=0)  # each row's last token in the packed order
+        return self._logits(x[last])
 
     def _logits(self, x: torch.Tensor) -> torch.Tensor:
         last = F.layer_norm(x, (self.n_embd,), self.ln_f[0], self.ln_f[1], self.eps)
