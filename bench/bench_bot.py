@@ -41,6 +41,7 @@ from tests.discord_standin import StandIn  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 QUICK = quick()
 LENGTH_S = 30
+CONCURRENCY_PLOT = ROOT / "docs" / "bench_concurrency.png"
 MEMORY_LENGTH_S = 6
 MEMBERS = 50
 LEVELS = {1: 2, 8: 8} if QUICK else {1: 3, 8: 16, 10: 20, 50: 50}  # members at once → jobs
@@ -303,6 +304,31 @@ def report_load() -> None:
             line += (f" (target ≥ 3x: {_met(gain >= 3)}); over one at a time altogether (batch 1, one render "
                      f"thread): {over_alone:.2f}x")
         print(line + ".")
+    plot_concurrency({"batch 8": {m: batched[m].throughput() for m in LEVELS},
+                      "batch 1": {m: single[m].throughput() for m in LEVELS}}, CONCURRENCY_PLOT)
+    print(f"\nThroughput against members at once: `docs/{CONCURRENCY_PLOT.name}`.")
+
+
+def plot_concurrency(series: dict[str, dict[int, float]], path: Path) -> None:
+    """Pieces per second against members composing at once, one line per batching setting."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
+    for label, points in series.items():
+        members = sorted(points)
+        ax.plot(members, [points[m] for m in members], "o-", label=label)
+    ax.set_xscale("log")
+    ax.set_xlabel("members composing at once")
+    ax.set_ylabel(f"pieces delivered per second ({LENGTH_S} s pieces)")
+    ax.set_title("Muse bot (model engine): throughput against concurrency")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
 
 
 def report_burst() -> float:

@@ -34,3 +34,11 @@ def test_the_length_fit_recovers_a_line():
 
     slope, intercept, r2 = linear_fit([10, 30, 60, 120], [0.1 + 0.03 * x for x in (10, 30, 60, 120)])
     assert slope == pytest.approx(0.03) and intercept == pytest.approx(0.1) and r2 == pytest.approx(1.0)
+
+
+def test_the_concurrency_plot_is_drawn(tmp_path):
+    from bench.bench_bot import plot_concurrency
+
+    path = tmp_path / "concurrency.png"
+    plot_concurrency({"batch 8": {1: 0.6, 8: 0.9, 50: 1.1}, "batch 1": {1: 0.7, 8: 1.0, 50: 1.1}}, path)
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
