@@ -2,7 +2,7 @@
 
 Composing is batched (`Composer.compose_scores` takes many requests in one pass, which is where a
 neural model gains most) on the composer thread; finishing (render and encode, inside `composer`)
-and storing run on a pool of render threads, several pieces at once (each thread has its own
+and storing run on a pool of render threads, several pieces at once (each render borrows its own
 synth, and the synth, NumPy and the encoders release the GIL). The bot only chooses what to attach
 and what to keep: every artifact, the score JSON included, goes to history, so a remix that keeps
 the notes starts there.
