@@ -12,6 +12,7 @@ and selects it for that track's channel only.
 from __future__ import annotations
 
 import contextlib
+import io
 import logging
 import os
 import sys
@@ -53,18 +54,22 @@ _import_lock = threading.Lock()
 
 def import_fluidsynth():
     """pyfluidsynth, imported once. Imported here so a missing libfluidsynth names itself clearly;
-    it prints where it found the library to stdout when CI is set, and stdout carries our JSON, so
-    the import runs with stdout sent to stderr. That swap is process-wide: it happens once, in the
-    first caller's thread, never while another thread may be writing (the preload imports it
-    before starting its thread)."""
+    it prints where it found the library to stdout when CI is set, and stdout carries our JSON (and
+    stderr one error line), so what it prints goes to the debug log. Swapping stdout is
+    process-wide: it happens once, in the first caller's thread, never while another thread may be
+    writing (the preload imports it before starting its thread)."""
     with _import_lock:
         if "fluidsynth" in sys.modules:
             return sys.modules["fluidsynth"]
+        printed = io.StringIO()
         try:
-            with contextlib.redirect_stdout(sys.stderr):
+            with contextlib.redirect_stdout(printed):
                 import fluidsynth
         except (ImportError, OSError) as exc:  # pragma: no cover - depends on the machine
             raise RenderError(f"FluidSynth is not available ({exc}); install fluidsynth and libfluidsynth3") from exc
+        finally:
+            if printed.getvalue().strip():
+                log.debug("pyfluidsynth: %s", printed.getvalue().strip())
         return fluidsynth
 
 

@@ -28,6 +28,9 @@ _BATCH = 64
 _PROMPT_CACHE_SIZE = 4096
 # Vectors of the built-in theme phrases; rebuild with `python -m composer.understanding.semantic` after editing examples
 PHRASE_CACHE = Path(__file__).parent / "embeddings" / "minilm_phrases.npz"
+# the classifier fitted on the built-in themes' phrases: fitting it took a third of a second of
+# every cold `muse compose` and bot start; other theme sets (members' themes) are fitted as before
+CLASSIFIER_CACHE = Path(__file__).parent / "embeddings" / "theme_classifier.npz"
 _INDEX_CACHE_SIZE = 16  # theme sets (built-in plus each guild's custom themes) kept indexed
 CLASSIFIER_TEMPERATURE = 0.05  # cosine differences between themes are small; this spreads them
 
@@ -215,6 +218,7 @@ class _ThemeIndex:
     descriptions: Any  # per theme, the row of its description
     weights: Any  # classifier (dim × themes) ...
     bias: Any  # ... and its bias
+    digest: str = ""  # classifier_digest of the texts and vectors it was fitted on
 
     def probabilities(self, prompt) -> list[float]:
         import numpy as np
@@ -268,9 +272,10 @@ class Semantics:
                 self._phrase_cache.update(zip(missing, vectors))
         return np.stack([self._phrase_cache[p] for p in phrases])
 
-    def _theme_index(self, specs: list[dict[str, Any]]) -> "_ThemeIndex":
+    def _theme_index(self, specs: list[dict[str, Any]], shipped: bool = True) -> "_ThemeIndex":
         """The phrase vectors of a set of themes, arranged so each prompt costs one matrix-vector
-        product, and a classifier fitted on them; built once per set of theme texts."""
+        product, and a classifier fitted on them (the shipped one when it was fitted on exactly these
+        texts and vectors); built once per set of theme texts."""
         import numpy as np
 
         key = tuple((s["name"], s["description"], tuple(s.get("examples", []))) for s in specs)
@@ -285,9 +290,15 @@ class Semantics:
         for t, (_, _, texts) in enumerate(key):
             examples[t, :len(texts)] = [row[p] for p in texts]
         labelled = [(row[p], t) for t, (_, description, texts) in enumerate(key) for p in (description, *texts)]
-        weights, bias = fit_classifier(matrix[[r for r, _ in labelled]], np.array([t for _, t in labelled]), len(key))
+        digest = classifier_digest(key, matrix)
+        found = load_shipped_classifier() if shipped else None
+        if found is not None and found[0] == digest:
+            weights, bias = found[1], found[2]
+        else:
+            weights, bias = fit_classifier(matrix[[r for r, _ in labelled]], np.array([t for _, t in labelled]),
+                                           len(key))
         index = _ThemeIndex([name for name, *_ in key], matrix, examples,
-                            np.array([row[d] for _, d, _ in key], dtype=np.int64), weights, bias)
+                            np.array([row[d] for _, d, _ in key], dtype=np.int64), weights, bias, digest)
         with self._lock:
             self._indexes[key] = index
             while len(self._indexes) > _INDEX_CACHE_SIZE:
@@ -327,6 +338,35 @@ class _State:
 
 
 _STATE = _State()
+def classifier_digest(key: tuple, matrix) -> str:
+    """Identifies what a theme classifier is fitted on: the theme texts and their phrase vectors."""
+    import numpy as np
+
+    digest = hashlib.sha1(json.dumps(key).encode("utf-8"))
+    digest.update(np.ascontiguousarray(matrix, dtype=np.float32).tobytes())
+    return digest.hexdigest()
+
+
+def load_shipped_classifier() -> tuple[str, Any, Any] | None:
+    """(digest, weights, bias) of the shipped built-in theme classifier; None when absent or unreadable."""
+    import numpy as np
+
+    try:
+        with np.load(CLASSIFIER_CACHE, allow_pickle=False) as data:
+            return str(data["digest"]), data["weights"].astype(np.float32), data["bias"].astype(np.float32)
+    except (OSError, KeyError, ValueError):
+        return None
+
+
+def write_shipped_classifier(semantics: "Semantics", catalog_specs: Iterable[dict[str, Any]]) -> str:
+    """Fit the built-in themes' classifier and save it with its digest."""
+    import numpy as np
+
+    index = semantics._theme_index(list(catalog_specs), shipped=False)
+    np.savez_compressed(CLASSIFIER_CACHE, digest=np.array(index.digest), weights=index.weights, bias=index.bias)
+    return index.digest
+
+
 _LOAD_LOCK = threading.Lock()
 
 
@@ -360,5 +400,8 @@ if __name__ == "__main__":  # python -m composer.understanding.semantic: refresh
     from composer.catalog import default_catalog
 
     PHRASE_CACHE.parent.mkdir(exist_ok=True)
-    count = write_phrase_cache(t.spec for t in default_catalog().themes.values())
+    specs = [t.spec for t in default_catalog().themes.values()]
+    count = write_phrase_cache(specs)
     print(f"wrote {count} phrase vectors to {PHRASE_CACHE}")
+    reset()  # the classifier is fitted on the vectors just written
+    print(f"wrote the theme classifier {write_shipped_classifier(get_semantics(), specs)} to {CLASSIFIER_CACHE}")

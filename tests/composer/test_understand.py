@@ -259,6 +259,22 @@ def test_shipped_phrase_vectors_cover_every_builtin_theme(catalog):
     assert np.all((fresh * np.stack([cache[p] for p in phrases[:5]])).sum(1) > 0.999)
 
 
+def test_shipped_theme_classifier_is_the_one_a_fresh_fit_gives(catalog):
+    """Edited themes? Run `python -m composer.understanding.semantic` to refit the shipped classifier."""
+    import numpy as np
+
+    specs = [t.spec for t in catalog.themes.values()]
+    shipped = semantic.load_shipped_classifier()
+    semantic.reset()  # a fresh index: nothing cached from other tests
+    fresh = semantic.get_semantics()._theme_index(specs, shipped=False)
+    assert shipped is not None and shipped[0] == fresh.digest, "run `python -m composer.understanding.semantic`"
+    assert np.array_equal(shipped[1], fresh.weights) and np.array_equal(shipped[2], fresh.bias)
+    semantic.reset()
+    used = semantic.get_semantics()._theme_index(specs)
+    assert used.digest == shipped[0] and np.array_equal(used.weights, shipped[1])
+    semantic.reset()
+
+
 @pytest.mark.slow
 def test_random_mixtures_of_cues_and_junk_never_crash(catalog):
     """Only InvalidRequest may escape, whatever the mix of cue words, symbols and invisible characters."""
