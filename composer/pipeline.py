@@ -115,7 +115,7 @@ class Composer:
         try:
             self.engine(name)
         except Exception:  # noqa: BLE001 - compose_scores loads it again and raises the error itself
-            log.warning("background load of the %s engine failed", name, exc_info=True)
+            log.debug("background load of the %s engine failed", name, exc_info=True)
 
     # -- whole pieces ----------------------------------------------------------------------
     def compose(self, request: CompositionRequest, understand_s: float = 0.0,

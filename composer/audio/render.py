@@ -182,7 +182,7 @@ class SynthPool:
         try:
             self._loaded.append(Synth())
         except Exception:  # noqa: BLE001 - the borrower loads again and raises the error itself
-            log.warning("background synth load failed", exc_info=True)
+            log.debug("background synth load failed", exc_info=True)
 
     @contextlib.contextmanager
     def borrow(self) -> Iterator[Synth]:
