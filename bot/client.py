@@ -66,10 +66,12 @@ class MuseBot(commands.Bot):
         """No prefix commands: mentions and DMs are handled by the compose cog's listener."""
 
     async def close(self) -> None:
-        if self.worker_task is not None:
-            self.worker_task.cancel()
-            try:
-                await self.worker_task
-            except asyncio.CancelledError:
-                pass
+        task = self.worker_task
+        while task is not None and not task.done():
+            # cancel again until it stops: on Python 3.11 asyncio.wait_for can swallow a
+            # cancellation that arrives just as the call it waits on (a model pass) finishes
+            task.cancel()
+            await asyncio.wait({task}, timeout=1.0)
+        if task is not None and not task.cancelled() and task.exception() is not None:
+            log.error("the composer worker had stopped with an error", exc_info=task.exception())
         await super().close()

@@ -92,3 +92,28 @@ async def test_a_plain_start_never_syncs_and_sync_does(standin: StandIn, bot_con
     async with muse(standin, bot_config, composer, register=False, sync=True):
         names = await standin.wait_synced()
     assert sorted(names) == ["compose", "help", "history", "jam", "remix", "theme", "themes", "voices"]
+
+
+async def test_close_stops_a_worker_that_swallowed_its_cancellation(bot):
+    """On Python 3.11 asyncio.wait_for can swallow a cancellation that arrives as the call it waits on
+    finishes; the bot's close cancels again until the worker stops, so shutdown never hangs."""
+    import asyncio
+
+    bot.worker_task.cancel()
+    await asyncio.wait({bot.worker_task})
+    cancels = 0
+
+    async def stubborn() -> None:
+        nonlocal cancels
+        while True:
+            try:
+                await asyncio.sleep(3600)
+            except asyncio.CancelledError:
+                cancels += 1
+                if cancels > 1:
+                    raise  # the second cancellation is kept
+
+    bot.worker_task = asyncio.create_task(stubborn())
+    await asyncio.sleep(0)
+    await asyncio.wait_for(bot.close(), timeout=10)
+    assert bot.worker_task.cancelled() and cancels == 2
