@@ -54,41 +54,41 @@ class FastGPT:
             return self._step_even(ids, cache)
         return self._step_ragged(ids, cache, counts if counts is not None else [ids.shape[1]] * ids.shape[0])
 
-    def _layer(self, x, layer, kc, vc, write, read_end, mask):
-        """One transformer block; `write(cache, new)` stores the new keys or values."""
-        batch, k, _ = x.shape
+    def _block(self, x: torch.Tensor, layer: dict, attend) -> torch.Tensor:
+        """One transformer block over tokens laid flat (tokens × n_embd). `attend(q, k, v)`, each
+        tokens × heads × head size, stores the keys and values and returns the attention output
+        (tokens × n_embd): the one thing the even and the ragged step do differently."""
         hd = self.n_embd // self.n_head
         h = F.layer_norm(x, (self.n_embd,), layer["ln_1.weight"], layer["ln_1.bias"], self.eps)
-        qkv = torch.addmm(layer["attn.c_attn.bias"], h.reshape(-1, self.n_embd), layer["attn.c_attn.weight"])
-        q, kk, v = qkv.view(batch, k, 3, self.n_head, hd).permute(2, 0, 3, 1, 4)
-        write(kc, kk)
-        write(vc, v)
-        att = F.scaled_dot_product_attention(q, kc[:, :, :read_end], vc[:, :, :read_end], attn_mask=mask,
-                                             scale=1 / math.sqrt(hd))
-        att = att.transpose(1, 2).reshape(-1, self.n_embd)
-        x = x + torch.addmm(layer["attn.c_proj.bias"], att, layer["attn.c_proj.weight"]).view(batch, k, -1)
+        q, kk, v = torch.addmm(layer["attn.c_attn.bias"], h, layer["attn.c_attn.weight"]).view(
+            -1, 3, self.n_head, hd).unbind(1)
+        x = x + torch.addmm(layer["attn.c_proj.bias"], attend(q, kk, v), layer["attn.c_proj.weight"])
         h = F.layer_norm(x, (self.n_embd,), layer["ln_2.weight"], layer["ln_2.bias"], self.eps)
-        h = F.gelu(torch.addmm(layer["mlp.c_fc.bias"], h.reshape(-1, self.n_embd), layer["mlp.c_fc.weight"]),
-                   approximate="tanh")
-        return x + torch.addmm(layer["mlp.c_proj.bias"], h, layer["mlp.c_proj.weight"]).view(batch, k, -1)
+        h = F.gelu(torch.addmm(layer["mlp.c_fc.bias"], h, layer["mlp.c_fc.weight"]), approximate="tanh")
+        return x + torch.addmm(layer["mlp.c_proj.bias"], h, layer["mlp.c_proj.weight"])
 
     def _step_even(self, ids: torch.Tensor, cache: dict) -> torch.Tensor:
         """Every row feeds all of its k tokens: one shared slot range and a causal mask."""
         batch, k = ids.shape
         start = cache["length"]
         end = start + k
-        x = self.wte[ids] + self.wpe[start:end]
+        hd = self.n_embd // self.n_head
         causal = None
         if k > 1:  # the new tokens see the cache and each other, causally
             causal = torch.ones(k, end, dtype=torch.bool).tril(diagonal=start)
-
-        def write(store, new):
-            store[:, :, start:end] = new
-
+        x = (self.wte[ids] + self.wpe[start:end]).reshape(-1, self.n_embd)
         for layer, kc, vc in zip(self.layers, cache["k"], cache["v"]):
-            x = self._layer(x, layer, kc, vc, write, end, causal)
+            def attend(q, kk, v, kc=kc, vc=vc):
+                kc[:, :, start:end] = kk.view(batch, k, self.n_head, hd).transpose(1, 2)
+                vc[:, :, start:end] = v.view(batch, k, self.n_head, hd).transpose(1, 2)
+                att = F.scaled_dot_product_attention(q.view(batch, k, self.n_head, hd).transpose(1, 2),
+                                                     kc[:, :, :end], vc[:, :, :end], attn_mask=causal,
+                                                     scale=1 / math.sqrt(hd))
+                return att.transpose(1, 2).reshape(-1, self.n_embd)
+
+            x = self._block(x, layer, attend)
         cache["length"] = end
-        return self._logits(x[:, -1])
+        return self._logits(x.view(batch, k, -1)[:, -1])
 
     def _step_ragged(self, ids: torch.Tensor, cache: dict, counts: list[int]) -> torch.Tensor:
         """Row b feeds counts[b] tokens into its own next slots; each query sees its row's slots up to
@@ -106,23 +106,19 @@ class FastGPT:
         slots = positions[rows, cols]
         end = int((lengths + count).max())
         mask = (torch.arange(end)[None, None, :] <= positions[:, :, None])[:, None]  # (batch, 1, k, end)
-        hd, real = self.n_embd // self.n_head, len(rows)
-        x = self.wte[ids[rows, cols]] + self.wpe[slots]  # (real, n_embd)
+        hd = self.n_embd // self.n_head
+        x = self.wte[ids[rows, cols]] + self.wpe[slots]  # (real tokens, n_embd)
         for layer, kc, vc in zip(self.layers, cache["k"], cache["v"]):
-            h = F.layer_norm(x, (self.n_embd,), layer["ln_1.weight"], layer["ln_1.bias"], self.eps)
-            q, kk, v = torch.addmm(layer["attn.c_attn.bias"], h, layer["attn.c_attn.weight"]).view(
-                real, 3, self.n_head, hd).unbind(1)
-            kc[rows, :, slots] = kk
-            vc[rows, :, slots] = v
-            laid = x.new_zeros(batch, k, self.n_head, hd)
-            laid[rows, cols] = q
-            att = F.scaled_dot_product_attention(laid.transpose(1, 2), kc[:, :, :end], vc[:, :, :end],
-                                                 attn_mask=mask, scale=1 / math.sqrt(hd))
-            att = att.transpose(1, 2)[rows, cols].reshape(real, self.n_embd)
-            x = x + torch.addmm(layer["attn.c_proj.bias"], att, layer["attn.c_proj.weight"])
-            h = F.layer_norm(x, (self.n_embd,), layer["ln_2.weight"], layer["ln_2.bias"], self.eps)
-            h = F.gelu(torch.addmm(layer["mlp.c_fc.bias"], h, layer["mlp.c_fc.weight"]), approximate="tanh")
-            x = x + torch.addmm(layer["mlp.c_proj.bias"], h, layer["mlp.c_proj.weight"])
+            def attend(q, kk, v, kc=kc, vc=vc):
+                kc[rows, :, slots] = kk
+                vc[rows, :, slots] = v
+                laid = q.new_zeros(batch, k, self.n_head, hd)
+                laid[rows, cols] = q
+                att = F.scaled_dot_product_attention(laid.transpose(1, 2), kc[:, :, :end], vc[:, :, :end],
+                                                     attn_mask=mask, scale=1 / math.sqrt(hd))
+                return att.transpose(1, 2)[rows, cols].reshape(-1, self.n_embd)
+
+            x = self._block(x, layer, attend)
         cache["lengths"] = lengths + count
         cache["length"] = end
         last = (torch.cumsum(count, 0) - 1).clamp(min=0)  # each row's last token in the packed order
