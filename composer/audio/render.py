@@ -186,10 +186,12 @@ class SynthPool:
 
     @contextlib.contextmanager
     def borrow(self) -> Iterator[Synth]:
+        loading = None
         with self._lock:
             synth = self._idle.pop() if self._idle else None
-            loading, self._loading = (self._loading, None) if synth is None else (None, self._loading)
-        if synth is None and loading is not None:
+            if synth is None:  # take the one on its way, if any
+                loading, self._loading = self._loading, None
+        if loading is not None:
             loading.join()
             synth = self._loaded.pop() if self._loaded else None
         if synth is None:
