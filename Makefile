@@ -5,13 +5,16 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.muse-installed
 SYSTEM_STAMP := $(VENV)/.muse-system
+SCALEOUT_STAMP := $(VENV)/.muse-scaleout
 # torch: the CPU build by default; a CUDA machine can run `make TORCH_SPEC=torch test`.
 TORCH_SPEC ?= torch==2.13.0
 APT_PACKAGES := fluidsynth libfluidsynth3 fluid-soundfont-gm csound-soundfont ffmpeg espeak-ng sox g++ python3-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# the scale-out tests start a throw-away PostgreSQL server: the Debian server, only for `make test`
+TEST_APT_PACKAGES := postgresql
 PYTEST_ARGS ?=
 
-.PHONY: all setup system demo test bench clean
+.PHONY: all setup system system-test scaleout demo test bench clean
 
 all: demo
 
@@ -26,6 +29,21 @@ system:
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
+# What only the tests need: the PostgreSQL server for the scale-out mode's tests.
+system-test: system
+	@missing=""; for p in $(TEST_APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing system packages for the tests:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+# The scale-out extra (Ray Serve, asyncpg, prometheus_client): the tests install it, the default never does.
+scaleout: $(SCALEOUT_STAMP)
+
+$(SCALEOUT_STAMP): requirements-scaleout.lock $(STAMP)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements-scaleout.lock
+	@touch $(SCALEOUT_STAMP)
+
 $(STAMP): pyproject.toml requirements.lock | system
 	@test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check "$(TORCH_SPEC)"
@@ -37,12 +55,12 @@ demo: system $(STAMP)
 	$(VENV)/bin/muse compose "happy birthday" --voice piano --seed 2024 -o out
 	@ls -1 out
 
-test: system $(STAMP)
+test: system-test $(STAMP) $(SCALEOUT_STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # The quick tier while working: every test not marked slow (end-to-end processes, audio, training).
 .PHONY: test-fast
-test-fast: system $(STAMP)
+test-fast: system-test $(STAMP) $(SCALEOUT_STAMP)
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
 
 # Every benchmark; each rewrites its own section of docs/benchmarks.md. bench-quick: fewer runs and sizes.
