@@ -4,12 +4,15 @@ from .client_api import InteractionHandle
 from .faults import Fault
 from .harness import running
 from .invocations import InvalidOptions
-from .models import Attachment, Channel, Message, User
+from .models import Attachment, Channel, Guild, Message, User
 from .pointing import point_discord_at, pointed_at
-from .record import Delivery, Rejection
+from .record import Delivery, Dispatched, Rejection, SyncCall
 from .server import StandIn
+from .sessions import Session
+from .snowflake import shard_of
 
 __all__ = [
-    'Attachment', 'Channel', 'Delivery', 'Fault', 'InteractionHandle', 'InvalidOptions', 'Message', 'Rejection',
-    'StandIn', 'User', 'point_discord_at', 'pointed_at', 'running',
+    'Attachment', 'Channel', 'Delivery', 'Dispatched', 'Fault', 'Guild', 'InteractionHandle', 'InvalidOptions',
+    'Message', 'Rejection', 'Session', 'StandIn', 'SyncCall', 'User', 'point_discord_at', 'pointed_at', 'running',
+    'shard_of',
 ]

@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Any, Callable
 from .faults import Fault
 from .invocations import command_data
 from .modals import MODAL_SUBMIT, submit_data
-from .models import DM, Attachment, Channel, Message, User, content_type_for
-from .record import Delivery
+from .models import DM, Attachment, Channel, Guild, Message, User, content_type_for
+from .record import Delivery, Dispatched
+from .sessions import Session
 from .snowflake import snowflake
 from .world import Interaction
 
@@ -104,11 +105,19 @@ class ClientAPI:
         return user
 
     @property
-    def guild(self: StandIn):
+    def guild(self: StandIn) -> Guild:
         return self.world.guild
 
-    def channel(self: StandIn, name: str = 'general') -> Channel:
-        return next(c for c in self.world.guild.channels if c.name == name)
+    def channel(self: StandIn, name: str = 'general', *, guild: Guild | None = None) -> Channel:
+        """A channel of ``guild`` (default: ``Muse Test``) by name."""
+        return next(c for c in (guild or self.world.guild).channels if c.name == name)
+
+    def guild_on_shard(self: StandIn, shard_id: int, shard_count: int, name: str | None = None) -> Guild:
+        """A new guild laid out like ``Muse Test`` whose id Discord routes to ``shard_id`` of ``shard_count``.
+
+        Add guilds before the bot connects: its shard's READY lists them."""
+        return self.world.add_test_guild(name or f'Shard {shard_id} of {shard_count} #{len(self.world.guilds)}',
+                                         shard=(shard_id, shard_count))
 
     def upload(self: StandIn, filename: str, data: bytes) -> Attachment:
         """An attachment a member uploads (for attachment options or messages)."""
@@ -120,27 +129,29 @@ class ClientAPI:
     # --- acting as members -------------------------------------------------
 
     async def slash(self: StandIn, command: str, *, user: User | str = 'alice', channel: Channel | str | None = 'general',
-                    dm: bool = False, validate: bool = True, attachment_size_limit: int | None = None,
+                    guild: Guild | None = None, dm: bool = False, validate: bool = True, attachment_size_limit: int | None = None,
                     age_s: float = 0.0, option_values: dict[str, Any] | None = None,
                     **options: Any) -> InteractionHandle:
         """Send ``/command [sub [subsub]] options…`` as ``user`` in a guild channel, or in a DM with ``dm=True``.
 
+        A channel named by a string is looked up in ``guild`` (default: ``Muse Test``).
         ``age_s`` back-dates the interaction id (``is_expired()`` reads it);
         ``validate=False`` sends values the Discord client would refuse. Options whose names are
         taken by this method's own keywords (a ``channel`` option) go in ``option_values``.
         """
         options = {**options, **(option_values or {})}
         name, *path = command.lstrip('/').split()
-        user, where = self._place(user, channel, dm)
+        user, where = self._place(user, channel, dm, guild)
         schema = self._command(name, where)
         data = command_data(schema, path, options, validate=validate, resolve=lambda u: self.world.member(where.guild_id, u))
         return await self._interact(APPLICATION_COMMAND, data, user, where, attachment_size_limit, age_s)
 
     async def autocomplete(self: StandIn, command: str, focused: str, typed: str = '', *, user: User | str = 'alice',
-                           channel: Channel | str | None = 'general', dm: bool = False, **options: Any) -> InteractionHandle:
+                           channel: Channel | str | None = 'general', guild: Guild | None = None, dm: bool = False,
+                           **options: Any) -> InteractionHandle:
         """The member is typing ``typed`` into option ``focused``; await ``handle.choices()``."""
         name, *path = command.lstrip('/').split()
-        user, where = self._place(user, channel, dm)
+        user, where = self._place(user, channel, dm, guild)
         schema = self._command(name, where)
         data = command_data(schema, path, {**options, focused: typed}, focused=focused, validate=False,
                             resolve=lambda u: self.world.member(where.guild_id, u))
@@ -174,9 +185,9 @@ class ClientAPI:
         return await self._interact(MODAL_SUBMIT, submit_data(modal, values), user, where, None, 0.0, source=source)
 
     async def say(self: StandIn, content: str, *, user: User | str = 'alice', channel: Channel | str | None = 'general',
-                  dm: bool = False, attachments: list[Attachment] = ()) -> Message:
+                  guild: Guild | None = None, dm: bool = False, attachments: list[Attachment] = ()) -> Message:
         """A member posts a plain message (see ``mention`` and ``dm`` for the usual cases)."""
-        user, where = self._place(user, channel, dm)
+        user, where = self._place(user, channel, dm, guild)
         message = Message(snowflake(), where.id, where.guild_id, user, content=content, attachments=list(attachments),
                           author_member=self.world.member(where.guild_id, user))
         self.hub._compute_pings(message)
@@ -219,6 +230,31 @@ class ClientAPI:
         """Until a bot has identified and been sent READY and its guilds."""
         await self.recorder.wait_until(self.gateway.connected, timeout, 'a bot to identify on the Gateway')
 
+    async def wait_shards(self: StandIn, *shard_ids: int, timeout: float = DEFAULT_TIMEOUT_S) -> None:
+        """Until every one of ``shard_ids`` has a live, identified Gateway connection."""
+        await self.recorder.wait_until(lambda: all(self.gateway.connected(s) for s in shard_ids), timeout,
+                                       f'shards {list(shard_ids)} to identify on the Gateway')
+
+    def session(self: StandIn, shard_id: int) -> Session:
+        """The newest Gateway session of shard ``shard_id`` (its ``guild_ids`` are what its READY listed)."""
+        session = self.gateway.sessions.on_shard(shard_id)
+        if session is None:
+            raise LookupError(f'no bot has identified as shard {shard_id}')
+        return session
+
+    def dispatched(self: StandIn, event: str | None = None, *, guild: Guild | int | None = None,
+                   dm: bool = False) -> list[Dispatched]:
+        """Gateway events sent so far (of ``event``; for ``guild``, or DMs with ``dm=True``), with their shard."""
+        guild_id = getattr(guild, 'id', guild)
+        return [d for d in self.recorder.dispatches
+                if (event is None or d.event == event)
+                and (guild_id is None or d.guild_id == guild_id) and (not dm or d.guild_id is None)]
+
+    @property
+    def sync_count(self: StandIn) -> int:
+        """How many requests wrote application commands (any process, any scope)."""
+        return len(self.recorder.sync_calls)
+
     async def wait_synced(self: StandIn, guild: Any = None, timeout: float = DEFAULT_TIMEOUT_S) -> list[str]:
         """Until commands were synced (globally, or to ``guild``); returns their names."""
         guild_id = getattr(guild, 'id', guild)
@@ -238,9 +274,9 @@ class ClientAPI:
         return self.faults.add(Fault(route, status, times, retry_after, code,
                                      interaction_id=interaction.id if interaction else None))
 
-    async def drop_gateway(self: StandIn, code: int = 4000) -> None:
-        """Close the bot's Gateway connection; discord.py should reconnect and RESUME."""
-        await self.gateway.drop(code)
+    async def drop_gateway(self: StandIn, code: int = 4000, *, shard: int | None = None) -> None:
+        """Close the bot's Gateway connection (of shard ``shard``); discord.py should reconnect and RESUME."""
+        await self.gateway.drop(code, shard=shard)
 
     async def wait_resumed(self: StandIn, resumes: int = 1, timeout: float = DEFAULT_TIMEOUT_S) -> None:
         """Until the current session has resumed ``resumes`` times and is connected again."""
@@ -252,11 +288,12 @@ class ClientAPI:
 
     # --- internals -----------------------------------------------------------
 
-    def _place(self: StandIn, user: User | str, channel: Channel | str | None, dm: bool) -> tuple[User, Channel]:
+    def _place(self: StandIn, user: User | str, channel: Channel | str | None, dm: bool,
+               guild: Guild | None = None) -> tuple[User, Channel]:
         user = self.world.user(user) if isinstance(user, str) else user
         if dm:
             return user, self.world.dm_channel(user)
-        return user, self.channel(channel) if isinstance(channel, str) else channel
+        return user, self.channel(channel, guild=guild) if isinstance(channel, str) else channel
 
     def _target_channel(self: StandIn, channel: Channel | str | None, dm_with: User | str | None) -> Channel | None:
         if dm_with is not None:

@@ -168,14 +168,17 @@ class Hub:
     # --- gateway echoes -------------------------------------------------------
 
     async def echo(self, event: str, message: Message) -> None:
-        """Tell the bot about a message as Discord would (its own included), honouring intents."""
-        session = self.gateway.current
+        """Tell the bot about a message as Discord would (its own included), honouring intents.
+
+        It goes to the shard of the message's guild (DMs: shard 0), and nowhere when no bot runs it."""
+        session = self.gateway.sessions.route(message.guild_id)
         if session is None or message.ephemeral:
             return
         needed = DIRECT_MESSAGES if message.guild_id is None else GUILD_MESSAGES
         if not session.intents & needed:
             return
-        await self.gateway.dispatch(event, message.payload(hide_content=not self.content_visible(message, session.intents)))
+        payload = message.payload(hide_content=not self.content_visible(message, session.intents))
+        await self.gateway.send_event(session, event, payload, message.guild_id)
 
     def content_visible(self, message: Message, intents: int) -> bool:
         """Without the message-content intent, only DMs, mentions and the bot's own messages carry content."""

@@ -2,7 +2,9 @@
 
 Every write the bot makes (interaction callbacks, edits, followups, channel
 messages, reactions) becomes a ``Delivery``; every request the stand-in
-refused becomes a ``Rejection``. Tests wait on predicates over these lists.
+refused becomes a ``Rejection``; every Gateway event sent becomes a
+``Dispatched`` naming the shard connection it went to. Tests wait on
+predicates over these lists.
 """
 
 from __future__ import annotations
@@ -83,6 +85,34 @@ class Rejection:
     at: float = field(default_factory=time.monotonic)
 
 
+@dataclass
+class Dispatched:
+    """One Gateway event and the shard connection (session) it was sent, or queued, to."""
+
+    event: str
+    shard: tuple[int, int]  # [shard id, shard count] the session identified with
+    session_id: str
+    seq: int
+    guild_id: int | None = None
+    at: float = field(default_factory=time.monotonic)
+
+
+@dataclass
+class SyncCall:
+    """One request that wrote application commands (``PUT`` bulk overwrite or ``POST`` one command).
+
+    Every bot process sends the same token, so nothing in the request says which shard's process
+    made it; ``peer`` (the caller's host:port) tells two HTTP clients apart, and the count is what a
+    test of "only one process syncs" checks.
+    """
+
+    route: str
+    guild_id: int | None
+    names: list[str]
+    peer: str
+    at: float = field(default_factory=time.monotonic)
+
+
 class Recorder:
     """Append-only logs plus a condition to wait on them; waits always have a timeout."""
 
@@ -90,6 +120,8 @@ class Recorder:
         self.deliveries: list[Delivery] = []
         self.rejections: list[Rejection] = []
         self.unhandled: list[str] = []
+        self.dispatches: list[Dispatched] = []
+        self.sync_calls: list[SyncCall] = []
         self._changed = asyncio.Condition()
 
     async def add_delivery(self, delivery: Delivery) -> None:

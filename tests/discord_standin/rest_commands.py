@@ -3,6 +3,7 @@
 Payloads are checked against the limits Discord enforces (names, descriptions,
 at most 25 options and 25 choices, required options first) and refused with
 400 / 50035 as Discord does, which discord.py raises as ``CommandSyncFailure``.
+Every write is counted in ``recorder.sync_calls``.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from aiohttp import web
 
 from .faults import json_response
 from .hub import Hub, RequestError
+from .record import SyncCall
 
 NAME_RE = re.compile(r'^[-_\w]{1,32}$')
 
@@ -95,7 +97,7 @@ class CommandRoutes:
         payload, _ = await self.hub.read_body(request)
         self._check(payload)
         stored = self.world.set_commands(scope, payload)
-        await self.hub.recorder.notify()
+        await self._record(request, scope, [c['name'] for c in stored])
         return json_response(stored)
 
     async def upsert(self, request: web.Request) -> web.Response:
@@ -104,7 +106,14 @@ class CommandRoutes:
         self._check([payload])
         current = [c for c in self.world.commands.get(scope, []) if c['name'] != payload['name']]
         stored = self.world.set_commands(scope, current + [payload])
+        await self._record(request, scope, [payload['name']])
         return json_response(next(c for c in stored if c['name'] == payload['name']), status=201)
+
+    async def _record(self, request: web.Request, scope: int | None, names: list[str]) -> None:
+        peer = request.transport.get_extra_info('peername') if request.transport else None
+        where = f'{peer[0]}:{peer[1]}' if peer else '?'
+        self.hub.recorder.sync_calls.append(SyncCall(request.match_info.route.name or '', scope, names, where))
+        await self.hub.recorder.notify()
 
     def _find(self, request: web.Request) -> tuple[int | None, dict[str, Any]]:
         scope = self._scope(request)

@@ -79,7 +79,7 @@ class CoreRoutes:
     async def gateway_bot(self, request: web.Request) -> web.Response:
         return json_response({
             'url': self.hub.gateway.resume_url,
-            'shards': 1,
+            'shards': self.hub.gateway.shards,
             'session_start_limit': {'total': 1000, 'remaining': 999, 'reset_after': 0, 'max_concurrency': 1},
         })
 

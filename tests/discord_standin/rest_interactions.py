@@ -189,9 +189,8 @@ class InteractionRoutes:
         return web.Response(status=204)
 
     async def _echo_delete(self, message: Any) -> None:
-        session = self.hub.gateway.current
-        if session is not None:
+        if self.hub.gateway.current is not None:
             data = {'id': str(message.id), 'channel_id': str(message.channel_id)}
             if message.guild_id is not None:
                 data['guild_id'] = str(message.guild_id)
-            await self.hub.gateway.dispatch('MESSAGE_DELETE', data)
+            await self.hub.gateway.dispatch('MESSAGE_DELETE', data, required=False)

@@ -3,7 +3,9 @@
 One aiohttp application serves the REST API under ``/api/v10``, the Gateway
 at ``/gw`` and attachment downloads under ``/attachments``. Start it, point
 discord.py at ``api_base`` / ``gateway_url``, and drive it with the
-``ClientAPI`` methods.
+``ClientAPI`` methods. ``shards`` is what ``GET /gateway/bot`` recommends;
+``max_guilds_per_shard`` makes an IDENTIFY whose shard would hold more close
+with 4011 (sharding required), as Discord does past 2,500 guilds.
 """
 
 from __future__ import annotations
@@ -25,12 +27,14 @@ from .world import World
 class StandIn(ClientAPI):
     def __init__(self, *, token: str | None = None, host: str = '127.0.0.1', port: int = 0,
                  ack_deadline_s: float | None = 3.0, heartbeat_interval_ms: int = 41250,
-                 privileged_intents: int = PRIVILEGED_INTENTS):
+                 privileged_intents: int = PRIVILEGED_INTENTS, shards: int = 1,
+                 max_guilds_per_shard: int | None = None):
         self.world = World(token=token)
         self.recorder = Recorder()
         self.faults = Faults()
         self.gateway = Gateway(self.world, self.recorder, heartbeat_interval_ms=heartbeat_interval_ms,
-                               privileged_intents=privileged_intents)
+                               privileged_intents=privileged_intents, shards=shards,
+                               max_guilds_per_shard=max_guilds_per_shard)
         self.hub = Hub(self.world, self.recorder, self.gateway, self.faults, ack_deadline_s=ack_deadline_s)
         self.host, self.port = host, port
         self._runner: web.AppRunner | None = None

@@ -1,7 +1,8 @@
 """Everything the stand-in Discord knows: the application, people, places, messages.
 
 One ``World`` per stand-in. It starts with one guild (``Muse Test``) holding an
-owner (admin) and two members, two text channels, and the bot.
+owner (admin) and two members, two text channels, and the bot; ``add_test_guild``
+adds more laid out the same way (on a chosen Gateway shard, if asked).
 """
 
 from __future__ import annotations
@@ -50,14 +51,10 @@ class World:
         self.commands: dict[int | None, list[dict[str, Any]]] = {None: []}  # guild id (None = global) → commands
         self.command_syncs: list[tuple[int | None, list[str]]] = []
 
-        owner = self.add_user('owner')
-        self.guild = self.add_guild('Muse Test', owner)
-        self.general = self.add_channel(self.guild, 'general')
-        self.jams = self.add_channel(self.guild, 'jams')
-        self.add_member(self.guild, owner, admin=True)
-        self.add_member(self.guild, self.bot)
-        for name in ('alice', 'bob'):
-            self.add_member(self.guild, self.add_user(name))
+        for name in ('owner', 'alice', 'bob'):
+            self.add_user(name)
+        self.guild = self.add_test_guild('Muse Test')
+        self.general, self.jams = self.guild.channels
 
     # --- people and places -------------------------------------------------
 
@@ -72,10 +69,22 @@ class World:
                 return user
         raise LookupError(f'no user named {name!r}')
 
-    def add_guild(self, name: str, owner: User) -> Guild:
-        guild = Guild(snowflake(), name, owner.id)
+    def add_guild(self, name: str, owner: User, *, shard: tuple[int, int] | None = None) -> Guild:
+        """A new guild; ``shard=(id, count)`` picks an id whose events Discord routes to that shard."""
+        guild = Guild(snowflake(shard=shard), name, owner.id)
         guild.roles.append(Role(guild.id, '@everyone'))
         self.guilds[guild.id] = guild
+        return guild
+
+    def add_test_guild(self, name: str, *, shard: tuple[int, int] | None = None) -> Guild:
+        """A guild laid out like ``Muse Test``: channels general and jams; owner (admin), alice, bob, the bot."""
+        guild = self.add_guild(name, self.user('owner'), shard=shard)
+        for channel in ('general', 'jams'):
+            self.add_channel(guild, channel)
+        self.add_member(guild, self.user('owner'), admin=True)
+        self.add_member(guild, self.bot)
+        for member in ('alice', 'bob'):
+            self.add_member(guild, self.user(member))
         return guild
 
     def add_channel(self, guild: Guild, name: str) -> Channel:
