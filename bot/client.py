@@ -1,4 +1,7 @@
-"""The bot class: thin. It holds the resources main() created and loads one cog per feature."""
+"""The bot class: thin. It holds the resources main() created and loads one cog per feature.
+
+`bot_class(config)` picks it: the plain `MuseBot` (one Gateway connection) unless the settings
+name shards, then `ShardedMuseBot`, which runs exactly `shard_ids` of `shard_count`."""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from discord.ext import commands
 from bot.config import BotConfig
 from bot.errors import on_app_command_error
 from bot.job_queue import JobQueue
+from bot.shards import describe
 from bot.tasks import spawn
 from composer import Catalog
 from storage import Database
@@ -45,8 +49,11 @@ class MuseBot(commands.Bot):
         for cog in (ComposeCog(self), HistoryCog(self), InfoCog(self), ThemeCog(self), JamCog(self)):
             await self.add_cog(cog)
         self.tree.on_error = on_app_command_error
-        if self.sync_commands:
+        if self.sync_commands and self.config.scale.syncs_commands:
             await self.sync_tree()
+        elif self.sync_commands:  # every process may be started with --sync; shard 0's process syncs
+            log.info("not syncing slash commands: the process running shard 0 does (this one runs %s)",
+                     describe(self.config.scale))
         if self.start_worker:
             await self.queue.restore()
             self.worker_task = spawn(self.queue.run(), name="composer-worker")
@@ -75,3 +82,22 @@ class MuseBot(commands.Bot):
         if task is not None and not task.cancelled() and task.exception() is not None:
             log.error("the composer worker had stopped with an error", exc_info=task.exception())
         await super().close()
+
+
+class ShardedMuseBot(MuseBot, commands.AutoShardedBot):
+    """Muse on several Gateway shards: this process runs `config.scale.shard_ids` (all when unset)
+    of `config.scale.shard_count`; other processes run the rest against the same database."""
+
+    def __init__(self, *, config: BotConfig, **kwargs: Any):
+        scale = config.scale
+        if scale.shard_count is None:
+            raise ValueError("ShardedMuseBot needs config.scale.shard_count")
+        kwargs.setdefault("shard_count", scale.shard_count)
+        if scale.shard_ids is not None:
+            kwargs.setdefault("shard_ids", list(scale.shard_ids))
+        super().__init__(config=config, **kwargs)
+
+
+def bot_class(config: BotConfig) -> type[MuseBot]:
+    """The bot class for these settings: `ShardedMuseBot` when shards are set, else the plain `MuseBot`."""
+    return ShardedMuseBot if config.scale.sharded else MuseBot

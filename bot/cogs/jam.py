@@ -26,6 +26,7 @@ from bot.jam.scheduler import JamScheduler
 from bot.jam.timing import next_fire, parse_time_of_day, parse_timezone, round_key
 from bot.jobspec import JobSpec
 from bot.member_themes import guild_catalog
+from bot.shards import guild_filter
 from bot.views import COMPOSE_COG, JAM_COG, entry_view
 from storage import ConflictError, InvalidStateError, JamRound, JamSchedule
 
@@ -43,7 +44,8 @@ class JamCog(commands.GroupCog, name=JAM_COG, group_name="jam", group_descriptio
     def __init__(self, bot: "MuseBot"):
         self.bot = bot
         self.runner = JamRunner(bot)
-        self.scheduler = JamScheduler(self.runner.on_due, grace_s=GRACE_S)
+        # with shards split over processes, each schedules the servers on its own shards
+        self.scheduler = JamScheduler(self.runner.on_due, grace_s=GRACE_S, owns=guild_filter(bot.config.scale))
         super().__init__()
 
     async def cog_load(self) -> None:

@@ -11,6 +11,10 @@ rule, which also makes a repeated `on_due` harmless.
 Each `on_due(schedule, fire_time)` runs as its own task whose failure is logged (bot.tasks.spawn);
 `fire_time` is the scheduled moment (aware), so `timing.round_key(schedule, fire_time)` names the
 round even when the call comes late.
+
+With several bot processes (one per range of Gateway shards) each schedules only the servers
+whose shard it runs (`owns`, see bot.shards); should two still fire for one server, the same
+database rule lets exactly one of them post.
 """
 
 from __future__ import annotations
@@ -44,8 +48,10 @@ def job_id(guild_id: int) -> str:
 class JamScheduler:
     """One APScheduler job per server with an enabled jam; `on_due` is called when one is due."""
 
-    def __init__(self, on_due: OnDue, *, grace_s: float = 3600, clock: Callable[[], datetime] | None = None):
+    def __init__(self, on_due: OnDue, *, grace_s: float = 3600, clock: Callable[[], datetime] | None = None,
+                 owns: Callable[[int], bool] | None = None):
         self._on_due = on_due
+        self._owns = owns or (lambda guild_id: True)  # the guilds on this process's shards
         self._grace_s = grace_s  # how late a jam may still be posted (downtime, a blocked loop)
         self._clock = clock or _utc_now  # injectable so tests can restart "at" any moment
         self._scheduler = AsyncIOScheduler(timezone=timezone.utc)
@@ -58,7 +64,7 @@ class JamScheduler:
         self._scheduler.start()
         now = self._clock()
         for schedule in schedules:
-            if not schedule.enabled:
+            if not schedule.enabled or not self._owns(schedule.guild_id):
                 continue
             self._add_job(schedule, now)
             missed = missed_fire(schedule, now, self._grace_s)
@@ -68,8 +74,9 @@ class JamScheduler:
                 self._call(schedule, missed)
 
     def upsert(self, schedule: JamSchedule) -> None:
-        """Apply a stored change: a new time or zone takes effect from the next fire; disabled stops it."""
-        if not schedule.enabled:
+        """Apply a stored change: a new time or zone takes effect from the next fire; disabled stops it
+        (and a server on another process's shard is that process's to schedule)."""
+        if not schedule.enabled or not self._owns(schedule.guild_id):
             self.remove(schedule.guild_id)
             return
         self._add_job(schedule, self._clock())
