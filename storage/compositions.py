@@ -20,7 +20,7 @@ _CHUNK = 500
 _INSERT = """INSERT INTO compositions
     (owner_id, guild_id, channel_id, prompt, request_json, seed, engine, checkpoint,
      engine_version, description, timings_json, parent_id, created_at)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"""
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"""
 
 
 class CompositionRepo(Repo):
@@ -93,14 +93,14 @@ class CompositionRepo(Repo):
 async def _insert(conn: aiosqlite.Connection, new: NewComposition, now: float) -> int:
     await ensure_user(conn, new.owner_id, now)
     await ensure_guild(conn, new.guild_id, now)
-    cursor = await conn.execute(
+    rows = await fetch_all(  # RETURNING, not lastrowid: PostgreSQL has no lastrowid
+        conn,
         _INSERT,
         (new.owner_id, new.guild_id, new.channel_id, new.prompt, dumps(new.request), new.seed,
          new.engine, new.checkpoint, new.engine_version, new.description, dumps(new.timings_s),
          new.parent_id, now),
     )
-    composition_id = cursor.lastrowid
-    assert composition_id is not None
+    composition_id = rows[0]["id"]
     await conn.executemany(
         "INSERT INTO composition_files (composition_id, kind, path, sha256, size_bytes) VALUES (?, ?, ?, ?, ?)",
         [(composition_id, f.kind, f.path, f.sha256, f.size_bytes) for f in new.files],

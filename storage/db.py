@@ -1,5 +1,8 @@
 """The one aiosqlite connection per process: pragmas, version check, migrations, transactions.
 
+`connect()` also accepts a `postgresql://` URL; then `storage.postgres` (and asyncpg) is
+imported and gives a `Database` subclass with the same repositories over a connection pool.
+
 All statements go through `Database.read()` / `Database.write()`, which serialise
 use of the shared connection with an asyncio lock. Without it, one task's
 statements could land inside another task's open transaction and be rolled
@@ -21,6 +24,7 @@ import aiosqlite
 
 from storage import migrations
 from storage.compositions import CompositionRepo
+from storage.dialect import SQLITE, Dialect
 from storage.errors import BusyError, ConflictError, InvalidValueError, SchemaTooNewError, StorageError
 from storage.jams import JamRepo
 from storage.jobs import JobRepo
@@ -33,10 +37,15 @@ DEFAULT_BUSY_TIMEOUT_S = 10.0
 class Database:
     """A migrated connection plus the repositories that use it."""
 
+    dialect: Dialect = SQLITE
+
     def __init__(self, conn: aiosqlite.Connection, path: Path, clock: Callable[[], float]) -> None:
         self._conn = conn
         self._lock = asyncio.Lock()
         self.path = path
+        self._attach_repos(clock)
+
+    def _attach_repos(self, clock: Callable[[], float]) -> None:
         self.clock = clock  # Unix seconds; injectable so tests can move time
         self.users = UserRepo(self)
         self.guilds = GuildRepo(self)
@@ -88,6 +97,10 @@ class Database:
             await self._conn.close()
 
 
+def is_postgres_url(target: object) -> bool:
+    return isinstance(target, str) and target.startswith(("postgresql://", "postgres://"))
+
+
 async def connect(
     path: Path | str,
     *,
@@ -97,9 +110,14 @@ async def connect(
 ) -> Database:
     """Open (creating if needed) the database at `path` and bring its schema up to date.
 
+    `path` is a SQLite file, or a `postgresql://` URL for the PostgreSQL backend.
     Raises `SchemaTooNewError` for a database written by a newer Muse, even with
     `migrate=False` (which exists for `muse db upgrade` to report what it does).
     """
+    if is_postgres_url(path):
+        from storage.postgres import connect_postgres  # asyncpg only when PostgreSQL is used
+
+        return await connect_postgres(str(path), migrate=migrate, busy_timeout_s=busy_timeout_s, clock=clock)
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -125,7 +143,7 @@ async def connect(
 
 @asynccontextmanager
 async def open_database(path: Path | str, **kwargs: object) -> AsyncIterator[Database]:
-    """`async with open_database(path) as db:` — connect, migrate, and always close."""
+    """`async with open_database(path_or_url) as db:` — connect, migrate, and always close."""
     db = await connect(path, **kwargs)  # type: ignore[arg-type]
     try:
         yield db

@@ -45,10 +45,15 @@ class Migration:
 
 @cache
 def all_migrations() -> tuple[Migration, ...]:
-    """Every migration shipped with this code, checked to be numbered 1..N without gaps."""
-    folder = resources.files("storage") / "migrations"
+    """Every SQLite migration shipped with this code, checked to be numbered 1..N without gaps."""
+    return load_migrations("migrations")
+
+
+def load_migrations(*folder: str) -> tuple[Migration, ...]:
+    """The numbered scripts in a folder of the package (PostgreSQL's live in migrations/postgres)."""
+    directory = resources.files("storage").joinpath(*folder)
     found: list[Migration] = []
-    for entry in folder.iterdir():
+    for entry in directory.iterdir():
         match = _NAME.match(entry.name)
         if match:
             found.append(Migration(int(match[1]), match[2], entry.read_text(encoding="utf-8")))

@@ -158,6 +158,7 @@ class NewJob:
     channel_id: int | None = None  # where to deliver if the interaction token has expired
     interaction_token: str | None = field(default=None, repr=False)  # a credential: keep out of logs
     token_expires_at: datetime | None = None
+    delivery_key: str | None = None  # e.g. the interaction id: a second job with the same key is refused
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -170,3 +171,5 @@ class Job(NewJob):
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+    owner: str | None = None  # the bot process holding the job (scale-out mode); None with one process
+    delivered_at: datetime | None = None  # set once, just before the piece is posted

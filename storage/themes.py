@@ -35,14 +35,14 @@ class ThemeRepo(Repo):
             if await _one(conn, "SELECT * FROM themes WHERE owner_id = ? AND name = ?", (new.owner_id, new.name)):
                 raise ConflictError(f"you already have a theme named {new.name!r}")
             code = await _unused_code(conn)
-            cursor = await conn.execute(
+            row = await _one(
+                conn,
                 """INSERT INTO themes (owner_id, guild_id, name, visibility, share_code, spec_json,
                                        schema_version, created_at, updated_at)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *""",
                 (new.owner_id, new.guild_id, new.name, visibility.value, code, dumps(new.spec),
                  new.schema_version, now, now),
             )
-            row = await _one(conn, "SELECT * FROM themes WHERE id = ?", (cursor.lastrowid,))
         assert row is not None
         return _theme(row)
 
