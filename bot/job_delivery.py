@@ -47,11 +47,15 @@ async def deliver(queue: "JobQueue", ticket: "Ticket", finished: list[Finished])
             await queue.db.jobs.complete(ticket.id, composition_id=records[0].id)
         except InvalidStateError:
             pass  # cancelled in the last moment: the piece is out anyway
+        delivered_s = time.monotonic() - ticket.accepted_at
         queue.stats.delivered += 1
-        queue.stats.delivery_s.append(time.monotonic() - ticket.accepted_at)
+        queue.stats.delivery_s.append(delivered_s)
+        queue.stats.note("delivered", delivered_s)
+        log.info("job %s delivered %.1f s after it was accepted", ticket.id, delivered_s)
     except Exception as exc:
         log.error("delivering job %s failed", ticket.id, exc_info=exc)
         queue.stats.failed += 1
+        queue.stats.note("failed")
         try:
             await queue.db.jobs.fail(ticket.id, f"delivery failed: {exc}")
             await ticket.reply.fail("Sorry, your piece was made but could not be posted; it is in /history.")

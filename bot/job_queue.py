@@ -12,7 +12,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Callable
 
 import discord
 
@@ -64,6 +64,13 @@ class QueueStats:
     cancelled: int = 0
     batches: list[int] = field(default_factory=list)  # pieces per compose batch
     delivery_s: list[float] = field(default_factory=list)  # accepted → delivered, per job
+    observers: list[Callable[[str, float], None]] = field(default_factory=list)  # e.g. bot.metrics
+
+    def note(self, event: str, value: float = 1.0) -> None:
+        """Tell observers (Prometheus, when the health port is set) of batch, deferred, delivered,
+        failed, cancelled or refused; with none attached this does nothing."""
+        for observer in self.observers:
+            observer(event, value)
 
 
 class JobQueue:
@@ -91,6 +98,8 @@ class JobQueue:
         if line is None:
             self.admission.take(member_id, guild_id)
             self._idle.clear()
+        else:
+            self.stats.note("refused")
         return line
 
     def unreserve(self, member_id: int, guild_id: int | None) -> None:
@@ -181,6 +190,7 @@ class JobQueue:
                 self.announce_positions()
             # a running ticket renders none of its pieces that have not started (those under way finish)
         self.stats.cancelled += 1
+        self.stats.note("cancelled")
         return True
 
     # -- the worker loop and bookkeeping ---------------------------------------------------

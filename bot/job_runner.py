@@ -24,6 +24,7 @@ from bot.job_delivery import deliver
 from bot.tasks import spawn
 from bot.worker import Finished
 from composer import Draft, MuseError
+from composer.log_json import bind_job
 from storage import InvalidStateError
 
 if TYPE_CHECKING:
@@ -59,7 +60,7 @@ class JobRunner:
                 try:
                     await self._process(batch)
                 except Exception as exc:  # the runner must outlive one bad batch (e.g. storage busy)
-                    log.error("a batch failed", exc_info=exc)
+                    log.error("a batch failed", exc_info=exc, extra={"job_ids": [t.id for t in batch]})
                     for ticket in batch:
                         if ticket.state in ("queued", "running"):
                             await self.fail(ticket, exc)
@@ -132,6 +133,8 @@ class JobRunner:
                 await self.fail(ticket, exc)
             return {}
         self.queue.stats.batches.append(len(requests))
+        self.queue.stats.note("batch", len(requests))
+        log.debug("composed %d pieces in one pass", len(requests), extra={"job_ids": [t.id for t in plain]})
         out = {}
         for ticket in plain:
             out[ticket.id], drafts = drafts[: ticket.pieces], drafts[ticket.pieces:]
@@ -139,6 +142,7 @@ class JobRunner:
 
     async def _finish_job(self, ticket: "Ticket", drafts: list[Draft] | None) -> None:
         """Finish one job's pieces on the render threads and hand them to delivery, or fail the job."""
+        bind_job(ticket.id)  # this task's log records (and its delivery task's) carry the job id
         unstarted = ticket.pieces  # counted as waiting by _process until each starts rendering
 
         def started() -> None:
@@ -195,12 +199,13 @@ class JobRunner:
         elif isinstance(exc, (asyncio.TimeoutError, TimeoutError)):
             line = TIMEOUT_LINE
         else:
-            log.error("job %s failed", ticket.id, exc_info=exc)
+            log.error("job %s failed", ticket.id, exc_info=exc, extra={"job_id": ticket.id})
             line = FAILED_LINE
         queue = self.queue
         queue.running.pop(ticket.id, None)
         ticket.state = "failed"
         queue.stats.failed += 1
+        queue.stats.note("failed")
         try:
             await queue.db.jobs.fail(ticket.id, str(exc) or type(exc).__name__)
         except InvalidStateError:

@@ -220,6 +220,7 @@ class ComposeCog(commands.Cog, name=COMPOSE_COG):
         except BaseException:
             queue.unreserve(interaction.user.id, guild_id)
             raise
+        queue.stats.note("deferred", (discord.utils.utcnow() - interaction.created_at).total_seconds())
         await queue.submit(spec, requester_id=interaction.user.id, guild_id=guild_id,
                            channel_id=interaction.channel_id, token=interaction.token,
                            token_expires_at=interaction.expires_at)
