@@ -48,6 +48,13 @@ class Finished:
         return data.decode("utf-8") if data is not None else None
 
 
+def parent_engine(parent: Record | None) -> dict[str, Any] | None:
+    """What composed a stored piece, as a remix that keeps its engine needs it."""
+    if parent is None:
+        return None
+    return {"name": parent.engine, "checkpoint": parent.checkpoint, "version": parent.engine_version}
+
+
 class ComposerWorker:
     def __init__(self, composer: Composer, executor: Executor, artifacts: ArtifactStore,
                  reader: Executor | None = None, renderers: Executor | None = None, render_threads: int = 1):
@@ -97,9 +104,7 @@ class ComposerWorker:
 
     # -- blocking --------------------------------------------------------------------------
     def _remix(self, request: CompositionRequest, parent: Record | None, parent_request: CompositionRequest) -> Draft:
-        engine = ({"name": parent.engine, "checkpoint": parent.checkpoint, "version": parent.engine_version}
-                  if parent is not None else None)
-        return self.composer.remix(parent_request, request, self._stored_score(parent), engine)
+        return self.composer.remix(parent_request, request, self._stored_score(parent), parent_engine(parent))
 
     def _stored_score(self, parent: Record | None) -> bytes | None:
         """The parent's score JSON; None (logged) when it was never kept, was pruned or cannot be read."""
@@ -115,7 +120,11 @@ class ComposerWorker:
         return None
 
     def _finish(self, draft: Draft, limit_bytes: int) -> Finished:
-        piece = self.composer.finish(draft, size_limit_bytes=limit_bytes)
+        return self._keep(self.composer.finish(draft, size_limit_bytes=limit_bytes), limit_bytes)
+
+    def _keep(self, piece: Piece, limit_bytes: int) -> Finished:
+        """Choose what to attach and store every artifact; shared with the composer tier's worker,
+        whose pieces are finished on a replica."""
         started = time.perf_counter()
         notes = list(piece.fit_notes)
         attachments: dict[str, bytes] = {}
