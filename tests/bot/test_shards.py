@@ -32,7 +32,7 @@ async def sharded(standin: StandIn, config: BotConfig, composer, shard_ids: tupl
                   shard_count: int = 2, sync: bool = True, **options: Any) -> AsyncIterator[MuseBot]:
     """One `muse bot` process running `shard_ids` of `shard_count`, built the way create_bot does
     with `bot_class`; every one is started with `--sync`, as a deployment would start them all."""
-    config = replace(config, scale=ScaleOut(shard_count=shard_count, shard_ids=shard_ids))
+    config = replace(config, scale=replace(config.scale, shard_count=shard_count, shard_ids=shard_ids))
     async with open_resources(config, composer=composer) as resources:
         bot = bot_class(config)(config=config, db=resources.db, queue=resources.queue,
                                 catalog=resources.worker.composer.catalog, sync_commands=sync,
@@ -140,6 +140,7 @@ async def test_one_process_running_both_shards(standin: StandIn, bot_config, com
 # --- the daily jam ----------------------------------------------------------------------------
 
 async def _schedule_jams(config: BotConfig, standin: StandIn, guilds, time_of_day: str) -> list[JamSchedule]:
+    """Stored before the bots start, as `/jam setup` did on an earlier day (SQLite: the bots' file)."""
     async with open_database(database_path(config.data_dir)) as db:
         return [await db.jams.set_schedule(JamSchedule(
             guild_id=g.id, channel_id=standin.channel("jams", guild=g).id, time_of_day=time_of_day,
