@@ -1,4 +1,8 @@
-"""Members and servers: display names and opaque preference/settings dicts."""
+"""Members and servers: display names and opaque preference/settings dicts.
+
+Columns in the upserts' DO UPDATE are qualified with the table: PostgreSQL would find a bare
+`name` ambiguous between the row and `excluded`.
+"""
 
 from __future__ import annotations
 
@@ -17,8 +21,8 @@ class UserRepo(Repo):
                 """INSERT INTO users (id, name, preferences_json, created_at, updated_at)
                    VALUES (?, coalesce(?, ''), coalesce(?, '{}'), ?, ?)
                    ON CONFLICT (id) DO UPDATE SET
-                     name = coalesce(?, name),
-                     preferences_json = coalesce(?, preferences_json),
+                     name = coalesce(?, users.name),
+                     preferences_json = coalesce(?, users.preferences_json),
                      updated_at = excluded.updated_at""",
                 (user_id, name, encoded, now, now, name, encoded),
             )
@@ -41,8 +45,8 @@ class GuildRepo(Repo):
                 """INSERT INTO guilds (id, name, settings_json, created_at, updated_at)
                    VALUES (?, coalesce(?, ''), coalesce(?, '{}'), ?, ?)
                    ON CONFLICT (id) DO UPDATE SET
-                     name = coalesce(?, name),
-                     settings_json = coalesce(?, settings_json),
+                     name = coalesce(?, guilds.name),
+                     settings_json = coalesce(?, guilds.settings_json),
                      updated_at = excluded.updated_at""",
                 (guild_id, name, encoded, now, now, name, encoded),
             )

@@ -46,3 +46,26 @@ def make_plan_for(catalog, make_request):
 @pytest.fixture
 def rules_engine():
     return get_engine("rules")
+
+
+# A throw-away PostgreSQL server (tests/pg_server.py), started only by tests that ask for it.
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory):
+    from tests.pg_server import PgServer, PgServerMissing
+
+    try:
+        server = PgServer()
+    except PgServerMissing as exc:
+        pytest.fail(str(exc), pytrace=False)
+    server.start(tmp_path_factory.mktemp("pg"))
+    yield server
+    server.destroy()
+
+
+@pytest.fixture
+def pg_url(pg_server):
+    """A fresh, empty database on the session's server for this test; dropped afterwards."""
+    name = pg_server.new_name()
+    url = pg_server.fresh_database(name)
+    yield url
+    pg_server.drop_database(name)

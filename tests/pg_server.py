@@ -8,6 +8,7 @@ PostgreSQL refuses to run as root, and this CI runs as root: then initdb and pg_
 from __future__ import annotations
 
 import glob
+import itertools
 import os
 import pwd
 import re
@@ -61,6 +62,7 @@ class PgServer:
         self.work: Path | None = None
         self.port = 0
         self._as_postgres = os.geteuid() == 0
+        self._serial = itertools.count(1)
 
     @property
     def url(self) -> str:
@@ -106,9 +108,19 @@ class PgServer:
         """CREATE DATABASE `name` (dropped first if it exists); returns its URL."""
         if not _NAME.match(name) or not _NAME.match(template):
             raise ValueError(f"not a plain database name: {name!r} / {template!r}")
-        self._psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        self.drop_database(name)
         self._psql(f"CREATE DATABASE {name} TEMPLATE {template}")
         return self.url_for(name)
+
+    def new_name(self, prefix: str = "test") -> str:
+        """A database name not used before on this server."""
+        return f"{prefix}_{next(self._serial)}"
+
+    def drop_database(self, name: str) -> None:
+        """DROP DATABASE, cutting off connections a failed test left open."""
+        if not _NAME.match(name):
+            raise ValueError(f"not a plain database name: {name!r}")
+        self._psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
     def log_tail(self, lines: int = 40) -> str:
         log = (self.work / "server.log") if self.work else None

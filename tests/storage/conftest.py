@@ -1,4 +1,8 @@
-"""Fixtures for storage tests: a real SQLite file in tmp_path, never a mock."""
+"""Fixtures for storage tests: a real SQLite file in tmp_path, or a real PostgreSQL database, never a mock.
+
+`db` and `db_target` run each repository test on both backends; tests about the SQLite file
+itself (pragmas, WAL, crashes, file migrations) use `sqlite_db` or `db_path`.
+"""
 
 from __future__ import annotations
 
@@ -15,8 +19,22 @@ def db_path(tmp_path: Path) -> Path:
     return tmp_path / "data" / "muse.sqlite3"
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_target(request: pytest.FixtureRequest, db_path: Path) -> Path | str:
+    """Where a test's database lives: a file path, or a fresh PostgreSQL database's URL."""
+    if request.param == "sqlite":
+        return db_path
+    return request.getfixturevalue("pg_url")  # the server starts only when a test needs it
+
+
 @pytest.fixture
-async def db(db_path: Path) -> AsyncIterator[Database]:
+async def db(db_target: Path | str) -> AsyncIterator[Database]:
+    async with open_database(db_target) as database:
+        yield database
+
+
+@pytest.fixture
+async def sqlite_db(db_path: Path) -> AsyncIterator[Database]:
     async with open_database(db_path) as database:
         yield database
 

@@ -52,9 +52,10 @@ async def test_500_writes_from_50_tasks_on_one_connection(db, make_piece) -> Non
     await _check(db, pieces, jobs)
 
 
-async def test_500_writes_from_50_tasks_on_two_connections(db_path: Path, make_piece) -> None:
-    """Two connections contend for SQLite's write lock, as the bot and `muse db prune` would."""
-    async with open_database(db_path) as one, open_database(db_path) as two:
+async def test_500_writes_from_50_tasks_on_two_connections(db_target: Path | str, make_piece) -> None:
+    """Two connections (pools, on PostgreSQL) contend for the database, as the bot and `muse db prune`
+    would, or two bot processes."""
+    async with open_database(db_target) as one, open_database(db_target) as two:
         pieces, jobs = await _hammer([one, two], make_piece)
         await _check(two, pieces, jobs)
 

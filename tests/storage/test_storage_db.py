@@ -11,8 +11,8 @@ from storage import SchemaTooNewError, StorageError, connect, data_dir, database
 from storage.migrations import all_migrations
 
 
-async def test_pragmas_are_set(db) -> None:
-    async with db.read() as conn:
+async def test_pragmas_are_set(sqlite_db) -> None:
+    async with sqlite_db.read() as conn:
         values = {}
         for pragma in ("journal_mode", "foreign_keys", "synchronous", "busy_timeout", "user_version"):
             async with conn.execute(f"PRAGMA {pragma}") as cursor:

@@ -72,15 +72,15 @@ async def test_retry_then_fail(db) -> None:
     assert failed.status is JobStatus.FAILED and failed.error == "renderer crashed twice"
 
 
-async def test_running_jobs_are_requeued_after_restart(db_path: Path) -> None:
-    async with open_database(db_path) as db:
+async def test_running_jobs_are_requeued_after_restart(db_target: Path | str) -> None:
+    async with open_database(db_target) as db:
         a = await db.jobs.enqueue(job(requester_id=1))
         b = await db.jobs.enqueue(job(requester_id=2))
         c = await db.jobs.enqueue(job(requester_id=3))
         await db.jobs.claim(a.id)
         await db.jobs.claim(c.id)
         # the process dies here, without finishing a or c
-    async with open_database(db_path) as db:
+    async with open_database(db_target) as db:
         requeued = await db.jobs.requeue_running()
         assert [j.id for j in requeued] == [a.id, c.id]
         assert [j.id for j in await db.jobs.list_active()] == [a.id, b.id, c.id]
@@ -90,9 +90,9 @@ async def test_running_jobs_are_requeued_after_restart(db_path: Path) -> None:
         assert again.interaction_token == "tok-secret" and again.channel_id == 20
 
 
-async def test_each_job_claimed_once_across_two_connections(db_path: Path) -> None:
+async def test_each_job_claimed_once_across_two_connections(db_target: Path | str) -> None:
     """Two processes' worth of workers racing for 40 jobs: each job runs exactly once."""
-    async with open_database(db_path) as one, open_database(db_path) as two:
+    async with open_database(db_target) as one, open_database(db_target) as two:
         for i in range(40):
             await one.jobs.enqueue(job(requester_id=i % 4))
         claimed: list[int] = []
