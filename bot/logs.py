@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import logging
 import socket
-import sys
-from typing import Any
+from typing import IO, Any
 from urllib.parse import urlsplit
 
 from bot.config import BotConfig
@@ -34,17 +33,16 @@ def secrets(config: BotConfig) -> tuple[str, ...]:
     return tuple(s for s in found if s)
 
 
-def configure_logging(config: BotConfig) -> logging.Handler | None:
-    """JSON lines on stderr in place of the root logger's handlers; the token and the
+def configure_logging(config: BotConfig, stream: IO[str] | None = None) -> logging.Handler | None:
+    """JSON lines on `stream` (stderr) in place of the root logger's handlers; the token and the
     database password never appear in them.
 
     Returns the handler it installed, or None in text mode (the default), which it leaves alone."""
     if config.scale.log_format != "json":
         return None
-    from composer.log_json import JsonFormatter
+    from composer.log_json import json_handler
 
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter(log_fields(config), redact=secrets(config)))
+    handler = json_handler(log_fields(config), redact=secrets(config), stream=stream)
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 from contextvars import ContextVar
 from datetime import datetime, timezone
-from typing import Any, Iterable, Mapping
+from typing import IO, Any, Iterable, Mapping
 
 # The job the current asyncio task (or thread) works on; a record without its own `job_id` gets it.
 JOB_ID: ContextVar[int | str | None] = ContextVar("muse_job_id", default=None)
@@ -68,3 +69,12 @@ class JsonFormatter(logging.Formatter):
         if record.stack_info:
             out["stack"] = self.formatStack(record.stack_info)
         return out
+
+
+def json_handler(fields: Mapping[str, Any] | None = None, redact: Iterable[str | None] = (),
+                 stream: IO[str] | None = None) -> logging.Handler:
+    """A handler writing JSON lines to `stream` (stderr): what a bot process or a composer replica
+    adds to its root logger when MUSE_LOG_FORMAT=json."""
+    handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
+    handler.setFormatter(JsonFormatter(fields, redact))
+    return handler
