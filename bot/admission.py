@@ -26,17 +26,15 @@ class Admission:
         `wait_s` is the queue's estimate of how long until a slot frees up.
         """
         limits = self.limits
-        retry_s = max(1, math.ceil(wait_s))
         if self._by_member[member_id] >= limits.member_active_max:
-            return (f"You already have {self._by_member[member_id]} pieces on the way "
-                    f"(at most {limits.member_active_max}); try again in about {retry_s} s.")
+            return refusal_line("member", limits, wait_s, active=self._by_member[member_id])
         since = self._clock() - self._last_accepted.get(member_id, -math.inf)
         if since < limits.cooldown_s:
-            return f"One moment between requests, please: try again in {math.ceil(limits.cooldown_s - since)} s."
+            return refusal_line("cooldown", limits, limits.cooldown_s - since)
         if guild_id is not None and self._by_guild[guild_id] >= limits.guild_active_max:
-            return f"Muse is busy in this server right now; try again in about {retry_s} s."
+            return refusal_line("guild", limits, wait_s)
         if self._total >= limits.queue_max:
-            return f"Muse is busy right now; try again in about {retry_s} s."
+            return refusal_line("queue", limits, wait_s)
         return None
 
     def take(self, member_id: int, guild_id: int | None, *, cooldown: bool = True) -> None:
@@ -60,3 +58,16 @@ class Admission:
     @property
     def active(self) -> int:
         return self._total
+
+
+def refusal_line(reason: str, limits: Limits, wait_s: float, *, active: int | None = None) -> str:
+    """The polite line for a refusal, whether this process or the shared database refused."""
+    retry_s = max(1, math.ceil(wait_s))
+    if reason == "member":
+        have = f"You already have {active} pieces" if active is not None else "You already have pieces"
+        return f"{have} on the way (at most {limits.member_active_max}); try again in about {retry_s} s."
+    if reason == "cooldown":
+        return f"One moment between requests, please: try again in {retry_s} s."
+    if reason == "guild":
+        return f"Muse is busy in this server right now; try again in about {retry_s} s."
+    return f"Muse is busy right now; try again in about {retry_s} s."

@@ -34,6 +34,9 @@ async def deliver(queue: "JobQueue", ticket: "Ticket", finished: list[Finished])
         job = await queue.db.jobs.get(ticket.id)
         if job is None or job.status is JobStatus.CANCELLED:
             return
+        if not await queue.sharing.first_delivery(ticket.id):
+            log.warning("job %s was delivered already; not posting it twice", ticket.id)
+            return
         records = await queue.db.compositions.add_many([history_entry(ticket, f) for f in finished])
         messages = [Outgoing(content=abc_block(f.abc), embed=piece_embed(r, f.notes), files=f.attachments,
                              view=result_view(r.id)) for r, f in zip(records, finished)]

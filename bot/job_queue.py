@@ -16,12 +16,15 @@ from typing import Any, Callable
 
 import discord
 
-from bot.admission import Admission
-from bot.config import Limits
+from bot.admission import Admission, refusal_line
+from bot.config import Limits, ScaleOut
 from bot.delivery import Reply
+from bot.errors import BotError
 from bot.job_runner import JobRunner
+from bot.job_sharing import Duplicate, JobSharing, Refused
 from bot.jobspec import JobSpec
 from bot.progress import Progress
+from bot.tasks import spawn
 from bot.views import progress_view
 from bot.worker import ComposerWorker
 from composer import MuseError
@@ -73,12 +76,17 @@ class QueueStats:
             observer(event, value)
 
 
+class QueueRefusal(BotError):
+    """The shared database refused a job this process had room for (another process took the slot)."""
+
+
 class JobQueue:
-    def __init__(self, db: Database, worker: ComposerWorker, limits: Limits):
+    def __init__(self, db: Database, worker: ComposerWorker, limits: Limits, scale: ScaleOut = ScaleOut()):
         self.db = db
         self.worker = worker
         self.limits = limits
         self.admission = Admission(limits)
+        self.sharing = JobSharing(db, scale, limits)
         self.stats = QueueStats()
         self.client: discord.Client | None = None
         self.waiting: list[Ticket] = []
@@ -107,15 +115,26 @@ class JobQueue:
         self._check_idle()
 
     async def submit(self, spec: JobSpec, *, requester_id: int, guild_id: int | None, channel_id: int | None,
-                     token: str | None = None, token_expires_at: datetime | None = None) -> Ticket:
-        """Persist a reserved job and queue it; its reply shows the position from now on."""
+                     token: str | None = None, token_expires_at: datetime | None = None,
+                     key: str | None = None) -> Ticket | None:
+        """Persist a reserved job and queue it; its reply shows the position from now on.
+
+        `key` names what asked (an interaction, a message, a jam round): the same key is accepted
+        once across all processes, and a repeat returns None. In the scale-out mode the database
+        checks the limits again across processes and may refuse (`QueueRefusal`)."""
+        new = NewJob(requester_id=requester_id, payload=spec.to_payload(), guild_id=guild_id,
+                     channel_id=channel_id, interaction_token=token, token_expires_at=token_expires_at,
+                     delivery_key=key)
         try:
-            job = await self.db.jobs.enqueue(NewJob(
-                requester_id=requester_id, payload=spec.to_payload(), guild_id=guild_id, channel_id=channel_id,
-                interaction_token=token, token_expires_at=token_expires_at))
-        except BaseException:
+            job = await self.sharing.enqueue(new, background=spec.priority > 0)
+        except BaseException as exc:
             if not spec.priority:
                 self.unreserve(requester_id, guild_id)
+            if isinstance(exc, Duplicate):
+                log.info("%s was accepted already; not queued again", key)
+                return None
+            if isinstance(exc, Refused):
+                raise QueueRefusal(refusal_line(exc.reason, self.limits, self.job_s)) from None
             raise
         ticket = self._track(job, spec)
         self.stats.accepted += 1
@@ -155,10 +174,16 @@ class JobQueue:
 
     # -- restart ---------------------------------------------------------------------------
     async def restore(self) -> int:
-        """Queue again whatever a previous process accepted but did not finish."""
-        await self.db.jobs.requeue_running()
+        """Queue again whatever a previous process accepted but did not finish (scale-out: this
+        process's own jobs and those of processes that stopped)."""
+        return await self.adopt(await self.sharing.recover())
+
+    async def adopt(self, jobs: list[Job]) -> int:
+        """Track jobs taken from storage: after a restart, or adopted from a stopped process."""
         restored = 0
-        for job in await self.db.jobs.list_active():
+        for job in jobs:
+            if job.id in self._tickets:
+                continue
             try:
                 spec = JobSpec.from_payload(job.payload)
             except (MuseError, KeyError, TypeError, ValueError) as exc:
@@ -195,8 +220,14 @@ class JobQueue:
 
     # -- the worker loop and bookkeeping ---------------------------------------------------
     async def run(self) -> None:
-        """Compose forever (see `JobRunner.run`)."""
-        await self.runner.run()
+        """Compose forever (see `JobRunner.run`); in the scale-out mode also beat the heartbeat and
+        adopt the jobs of processes that stopped."""
+        beat = spawn(self.sharing.run(self.adopt), name="job-sharing") if self.sharing.shared else None
+        try:
+            await self.runner.run()
+        finally:
+            if beat is not None:
+                beat.cancel()
 
     def forget(self, ticket: Ticket) -> None:
         """The job is over (delivered, failed or cancelled): free its slot and let the next one in."""

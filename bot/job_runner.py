@@ -110,7 +110,7 @@ class JobRunner:
     async def _claim(self, batch: list["Ticket"]) -> list["Ticket"]:
         claimed = []
         for ticket in batch:
-            if await self.queue.db.jobs.claim(ticket.id) is None:  # cancelled while it waited
+            if await self.queue.sharing.claim(ticket.id) is None:  # cancelled (or taken) while it waited
                 self.queue.forget(ticket)
                 continue
             ticket.state = "running"

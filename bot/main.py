@@ -12,9 +12,10 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, AsyncIterator
 
-from bot.client import MuseBot
+from bot.client import MuseBot, bot_class
 from bot.config import BotConfig, load_config
 from bot.job_queue import JobQueue
+from bot.logs import configure_logging
 from bot.tasks import spawn
 from bot.worker import ComposerWorker
 from composer import Composer, load_catalog
@@ -55,22 +56,47 @@ async def open_resources(config: BotConfig, composer: Composer | None = None) ->
     reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="muse-understand")
     renderers = ThreadPoolExecutor(max_workers=render_threads, thread_name_prefix="muse-render")
     try:
-        async with open_database(database_path(config.data_dir)) as db:
+        # MUSE_DATABASE_URL (PostgreSQL, shared by every shard process) or the SQLite file in the data dir
+        async with open_database(config.scale.database_url or database_path(config.data_dir)) as db:
             loop = asyncio.get_running_loop()
             if composer is None:  # loading the catalog (and later the model) is blocking work too
                 catalog = await loop.run_in_executor(executor, load_catalog, config.packs_dir)
                 composer = Composer(catalog)
+            if config.scale.composer == "ray":  # the Ray Serve tier owns the model: none is loaded here
+                async with _remote_worker(config, composer, reader) as worker:
+                    queue = JobQueue(db, worker, config.limits, config.scale)
+                    try:
+                        yield Resources(db, worker, queue)
+                    finally:
+                        await queue.sharing.leave()
+                return
             await loop.run_in_executor(executor, composer.warm_up, config.engine)
             worker = ComposerWorker(composer, executor, ArtifactStore(config.data_dir), reader,
                                     renderers, render_threads)
-            yield Resources(db, worker, JobQueue(db, worker, config.limits))
+            queue = JobQueue(db, worker, config.limits, config.scale)
+            try:
+                yield Resources(db, worker, queue)
+            finally:
+                await queue.sharing.leave()
     finally:
         for pool in (executor, reader, renderers):
             pool.shutdown(wait=False, cancel_futures=True)
 
 
+@asynccontextmanager
+async def _remote_worker(config: BotConfig, composer: Composer, reader: ThreadPoolExecutor) -> AsyncIterator[Any]:
+    from bot.remote_worker import close_remote_worker, open_remote_worker
+
+    worker = await open_remote_worker(config, composer.catalog, ArtifactStore(config.data_dir), reader)
+    try:
+        yield worker
+    finally:
+        await close_remote_worker(worker)
+
+
 def create_bot(config: BotConfig, resources: Resources, *, sync: bool = False, **options: Any) -> MuseBot:
-    return MuseBot(config=config, db=resources.db, queue=resources.queue, catalog=resources.worker.composer.catalog,
+    """The plain bot by default; a bot running `MUSE_SHARD_IDS` of `MUSE_SHARD_COUNT` shards when set."""
+    return bot_class(config)(config=config, db=resources.db, queue=resources.queue, catalog=resources.worker.composer.catalog,
                    sync_commands=sync, **options)
 
 
@@ -81,12 +107,22 @@ async def serve(config: BotConfig, *, sync: bool = False) -> None:
             # SIGTERM (systemd, docker stop) closes cleanly; unfinished jobs stay queued in the database
             asyncio.get_running_loop().add_signal_handler(
                 signal.SIGTERM, lambda: spawn(bot.close(), name="close-on-sigterm"))
-            await bot.start(config.token)
+            health = None
+            if config.scale.health_port is not None:  # /healthz, /readyz, /metrics for the orchestrator
+                from bot.health import start_health_server, stop_health_server
+
+                health = await start_health_server(bot, resources.queue, resources.db, config.scale.health_port)
+            try:
+                await bot.start(config.token)
+            finally:
+                if health is not None:
+                    await stop_health_server(health)
 
 
 def main(*, sync: bool = False) -> int:
     config = load_config()
     logging.getLogger().setLevel(logging.INFO)
+    configure_logging(config)  # MUSE_LOG_FORMAT=json: one JSON object per line, job ids included
     logging.getLogger("discord").setLevel(logging.INFO)
     log.info("starting Muse (data in %s, engine %s, sync %s)", config.data_dir, config.engine, sync)
     try:

@@ -19,6 +19,7 @@ from bot.member_themes import member_catalog, theme_names_for
 from bot.delivery import NO_PINGS
 from bot.errors import BotError, one_line, tell, user_line
 from bot.forms import RemixForm
+from bot.job_queue import QueueRefusal
 from bot.jobspec import DEFAULT_FILESIZE_LIMIT, JobSpec, ReplyTo
 from bot.views import COMPOSE_COG, DYNAMIC_ITEMS
 from composer import CompositionRequest, MuseError, draw_seed
@@ -144,8 +145,11 @@ class ComposeCog(commands.Cog, name=COMPOSE_COG):
             raise
         limit = message.guild.filesize_limit if message.guild else DEFAULT_FILESIZE_LIMIT
         reply = ReplyTo("message", message.channel.id, message_id=status.id, filesize_limit=limit)
-        await self.bot.queue.submit(JobSpec("compose", request, reply), requester_id=message.author.id,
-                                    guild_id=guild_id, channel_id=message.channel.id)
+        try:
+            await self.bot.queue.submit(JobSpec("compose", request, reply), requester_id=message.author.id,
+                                        guild_id=guild_id, channel_id=message.channel.id, key=f"message:{message.id}")
+        except QueueRefusal as exc:
+            await status.edit(content=str(exc), allowed_mentions=NO_PINGS)
 
     # -- buttons ----------------------------------------------------------------------------
     async def on_button(self, interaction: discord.Interaction, action: str, target_id: int) -> None:
@@ -221,6 +225,10 @@ class ComposeCog(commands.Cog, name=COMPOSE_COG):
             queue.unreserve(interaction.user.id, guild_id)
             raise
         queue.stats.note("deferred", (discord.utils.utcnow() - interaction.created_at).total_seconds())
-        await queue.submit(spec, requester_id=interaction.user.id, guild_id=guild_id,
-                           channel_id=interaction.channel_id, token=interaction.token,
-                           token_expires_at=interaction.expires_at)
+        try:
+            await queue.submit(spec, requester_id=interaction.user.id, guild_id=guild_id,
+                               channel_id=interaction.channel_id, token=interaction.token,
+                               token_expires_at=interaction.expires_at, key=f"interaction:{interaction.id}")
+        except QueueRefusal as exc:  # another process took the last slot meanwhile: say so privately
+            await interaction.delete_original_response()
+            await interaction.followup.send(str(exc), ephemeral=True)
