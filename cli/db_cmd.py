@@ -1,12 +1,18 @@
-"""`muse db upgrade` and `muse db prune`: schema migrations and retention from the shell."""
+"""`muse db upgrade` and `muse db prune`: schema migrations and retention from the shell.
+
+The database is the SQLite file in MUSE_DATA_DIR, or the PostgreSQL database named by
+MUSE_DATABASE_URL when that is set (the scale-out mode); generated files stay in MUSE_DATA_DIR.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import math
+import os
 import sys
 from datetime import datetime, timezone
+from pathlib import Path
 
 from storage import ArtifactStore, StorageError, connect, data_dir, database_path, open_database
 
@@ -17,7 +23,8 @@ _MB = 1024 * 1024
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    parser = subparsers.add_parser("db", help="manage the database in MUSE_DATA_DIR (default ./data)")
+    parser = subparsers.add_parser(
+        "db", help="manage the database in MUSE_DATA_DIR (default ./data), or at MUSE_DATABASE_URL when set")
     actions = parser.add_subparsers(dest="db_action", required=True, parser_class=type(parser))
 
     upgrade = actions.add_parser("upgrade", help="apply pending schema migrations")
@@ -49,17 +56,27 @@ def _guarded(make_coro) -> int:  # type: ignore[no-untyped-def]
         return 2
 
 
+def _database(root: Path | None = None) -> Path | str:
+    """MUSE_DATABASE_URL when set (PostgreSQL), else the SQLite file in the data dir."""
+    url = os.environ.get("MUSE_DATABASE_URL", "").strip()
+    if url:
+        if not url.startswith(("postgresql://", "postgres://")):
+            raise StorageError("MUSE_DATABASE_URL must be a postgresql:// URL (leave it unset for SQLite)")
+        return url
+    return database_path(root if root is not None else data_dir())
+
+
 async def _upgrade() -> int:
-    path = database_path(data_dir())
-    db = await connect(path, migrate=False)
+    db = await connect(_database(), migrate=False)
     try:
         before, after = await db.migrate()
     finally:
         await db.close()
+    shown = db.path  # for PostgreSQL, the URL without its password
     if before == after:
-        print(f"{path}: schema version {after}, up to date")
+        print(f"{shown}: schema version {after}, up to date")
     else:
-        print(f"{path}: upgraded schema from version {before} to {after}")
+        print(f"{shown}: upgraded schema from version {before} to {after}")
     return 0
 
 
@@ -71,7 +88,7 @@ async def _prune(max_age_s: float, max_total_bytes: int, dry_run: bool) -> int:
     )
     jobs = 0
     if not dry_run:
-        async with open_database(database_path(root)) as db:
+        async with open_database(_database(root)) as db:
             cutoff = datetime.fromtimestamp(db.clock() - max_age_s, tz=timezone.utc)
             jobs = await db.jobs.purge_finished(finished_before=cutoff)
     verb = "would delete" if dry_run else "deleted"

@@ -20,6 +20,7 @@ from storage.migrations import apply_migrations
 def data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     root = tmp_path / "fresh" / "data"  # does not exist yet: the command creates it
     monkeypatch.setenv("MUSE_DATA_DIR", str(root))
+    monkeypatch.delenv("MUSE_DATABASE_URL", raising=False)  # these tests are about the SQLite file
     return root
 
 
@@ -109,3 +110,29 @@ def test_unusable_data_dir_is_one_error_line(tmp_path: Path, monkeypatch: pytest
     assert main(["db", "upgrade"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: cannot create data directory") and "Traceback" not in err
+
+
+async def test_upgrade_and_prune_use_postgres_when_the_url_is_set(
+    data: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import asyncio
+
+    with_password = pg_url.replace("postgresql://postgres@", "postgresql://postgres:s3cret@")
+    monkeypatch.setenv("MUSE_DATABASE_URL", with_password)
+    assert await asyncio.to_thread(main, ["db", "upgrade"]) == 0
+    out = capsys.readouterr().out
+    assert f"from version 0 to {latest_version()}" in out and "s3cret" not in out and ":***@" in out
+    assert await asyncio.to_thread(main, ["db", "upgrade"]) == 0
+    assert "up to date" in capsys.readouterr().out
+    assert await asyncio.to_thread(main, ["db", "prune"]) == 0
+    assert "0 finished jobs" in capsys.readouterr().out
+    assert not (data / "muse.sqlite3").exists()  # no SQLite file on the side
+
+
+def test_a_database_url_that_is_not_postgres_is_one_error_line(
+    data: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("MUSE_DATABASE_URL", "mysql://somewhere/muse")
+    assert main(["db", "upgrade"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: MUSE_DATABASE_URL must be a postgresql:// URL") and err.count("\n") == 1
