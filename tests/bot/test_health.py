@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from dataclasses import replace
 from typing import Any, AsyncIterator
 
 import aiohttp
 import pytest
 
+from bot.client import bot_class
 from bot.config import BotConfig
-from bot.health import bound_port, start_health_server, stop_health_server
+from bot.health import bound_port, gateway_problem, start_health_server, stop_health_server
 from bot.main import create_bot, open_resources
 from tests.discord_standin import StandIn, running
 
@@ -145,3 +147,41 @@ async def test_a_busy_port_fails_the_start_and_leaves_nothing_attached(standin: 
     finally:
         server.close()
         await server.wait_closed()
+
+
+async def _no_identify_wait(shard_id: int | None, *, initial: bool = False) -> None:
+    pass
+
+
+async def test_a_sharded_process_is_ready_with_all_its_shards(standin: StandIn, bot_config: BotConfig,
+                                                               composer) -> None:
+    config = replace(bot_config, scale=replace(bot_config.scale, shard_count=2, shard_ids=(0, 1)))
+    async with open_resources(config, composer=composer) as resources:
+        bot = bot_class(config)(config=config, db=resources.db, queue=resources.queue,
+                                catalog=resources.worker.composer.catalog, guild_ready_timeout=0.05)
+        bot.before_identify_hook = _no_identify_wait  # Discord spaces identifies 5 s apart; the stand-in need not
+        async with health_of(bot, resources) as port, running(bot, standin.token):
+            assert set(bot.shards) == {0, 1}
+            assert await get(port, "/readyz") == (200, {"status": "ready"})
+
+
+def test_a_disconnected_shard_is_named() -> None:
+    class Shard:
+        def __init__(self, closed: bool):
+            self.closed = closed
+
+        def is_closed(self) -> bool:
+            return self.closed
+
+    class Client:
+        shards = {0: Shard(False), 1: Shard(True), 2: Shard(True)}
+
+        def is_closed(self) -> bool:
+            return False
+
+        def is_ready(self) -> bool:
+            return True
+
+    assert gateway_problem(Client()) == "shards [1, 2] are disconnected"  # type: ignore[arg-type]
+    Client.shards = {0: Shard(False)}
+    assert gateway_problem(Client()) is None  # type: ignore[arg-type]
