@@ -135,14 +135,14 @@ class RayCluster:
         return self.timings_s["start"]
 
     def stop(self) -> None:
-        """Disconnect this process, then end this cluster's processes (TERM, then KILL after 5 s)."""
+        """Disconnect this process, then end this cluster's processes (TERM, then KILL after 2 s)."""
         import ray
 
         if ray.is_initialized():
             ray.shutdown()
         pids = self.pids()
         _signal(pids, signal.SIGTERM)
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + 2  # gcs and raylet are slow to leave on TERM; KILL is `ray stop --force`
         while time.monotonic() < deadline and any(_alive(p) for p in pids):
             time.sleep(0.1)
         _signal([p for p in self.pids() + pids if _alive(p)], signal.SIGKILL)

@@ -8,6 +8,9 @@ last: it lengthens the batch wait and leaves a replaced replica behind.
 from __future__ import annotations
 
 import asyncio
+import json
+import subprocess
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -20,7 +23,7 @@ from composer.errors import InvalidRequest
 from composer_tier.client import RemoteComposer
 from composer_tier.errors import ComposerTierError
 from storage import ArtifactStore
-from tests.ray_cluster import RayCluster, ray_cluster
+from tests.ray_cluster import ROOT, RayCluster, ray_cluster
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 
@@ -110,19 +113,32 @@ async def test_the_remote_worker_stores_pieces_like_the_local_worker(remote, com
         assert remote_store.resolve(stored.path).read_bytes() == remote_done.piece.artifacts[stored.kind]
 
 
+def test_a_bot_process_composes_through_the_tier_without_the_model(cluster, tmp_path):
+    """As `muse bot` with MUSE_COMPOSER=ray: a process of its own connects, composes, stores, closes."""
+    done = subprocess.run([sys.executable, "-m", "tests.composer_tier.bot_side", cluster.address, str(tmp_path)],
+                          capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert out["stored"] == ["audio", "image", "midi", "score", "text"] and out["files_exist"]
+    assert not out["melody_model_here"] and not out["ray_connected_after_close"]
+
+
 async def test_a_replica_killed_mid_batch_is_a_retriable_error_and_a_retry_succeeds(cluster, remote, make_request):
     before = cluster.replica_names()
     # a long batch wait holds the calls on the replicas (user_config: reconfigured, not replaced)
     cluster.deploy(replicas=REPLICAS, engine="model", batch_wait_timeout_s=4.0)
     assert cluster.replica_names() == before
     requests = [make_request(seed=seed) for seed in range(4)]
-    calls = asyncio.ensure_future(remote.compose_scores(requests))
-    await asyncio.sleep(1.5)  # the calls are spread over both replicas, each waiting for its batch
-    assert not calls.done()
+    calls = []
+    for request in requests:  # one at a time, so the router, counting what it sent, uses both replicas
+        calls.append(asyncio.ensure_future(remote.compose_scores([request])))
+        await asyncio.sleep(0.2)
+    await asyncio.sleep(0.5)
+    assert not any(call.done() for call in calls)  # each waits on its replica for its batch
     cluster.kill_replica(before[0])
-    with pytest.raises(ComposerTierError) as lost:
-        await calls
-    assert lost.value.retriable
+    results = await asyncio.gather(*calls, return_exceptions=True)
+    lost = [r for r in results if isinstance(r, BaseException)]
+    assert lost and all(isinstance(r, ComposerTierError) and r.retriable for r in lost), results
 
     started = time.monotonic()
     drafts = await remote.compose_scores(requests)  # the survivor (or the replacement) answers
@@ -131,3 +147,19 @@ async def test_a_replica_killed_mid_batch_is_a_retriable_error_and_a_retry_succe
     cluster.wait_running(REPLICAS, timeout_s=60)  # Serve has replaced the killed replica
     after = cluster.replica_names()
     assert before[0] not in after and len(after) == REPLICAS
+
+
+async def test_the_remote_worker_retries_a_batch_whose_replica_was_killed(cluster, remote, composer, make_request,
+                                                                         tmp_path, caplog):
+    """Runs after the batch wait was lengthened above, so the calls are still waiting when one dies."""
+    worker = RemoteComposerWorker(composer, remote, ArtifactStore(tmp_path), None, None)  # type: ignore[arg-type]
+    victim = cluster.replica_names()[0]
+    calls = []
+    for seed in range(4):
+        calls.append(asyncio.ensure_future(worker.compose([make_request(seed=seed)], job_ids=[seed])))
+        await asyncio.sleep(0.2)
+    await asyncio.sleep(0.5)
+    cluster.kill_replica(victim)
+    results = await asyncio.gather(*calls)  # none fails: the lost ones were sent again
+    assert [drafts[0].request.seed for drafts, _ in results] == list(range(4))
+    assert any("trying again" in r.getMessage() for r in caplog.records if r.name == "bot.remote_worker")
