@@ -134,6 +134,7 @@ class JobQueue:
                 log.info("%s was accepted already; not queued again", key)
                 return None
             if isinstance(exc, Refused):
+                self.stats.note("refused")  # the shared database refused what this process admitted
                 raise QueueRefusal(refusal_line(exc.reason, self.limits, self.job_s)) from None
             raise
         ticket = self._track(job, spec)
