@@ -189,28 +189,38 @@ class JobRepo(Repo):
 
     async def adopt_orphans(self, *, owner: str, stale_s: float, max_attempts: int) -> tuple[list[Job], list[Job]]:
         """Take over the queued and running jobs of processes whose heartbeat is older than
-        `stale_s` (or gone): returns (adopted, given_up). Adopted jobs are queued and owned by
-        `owner`; running jobs already tried `max_attempts` times fail instead. Rows are picked
-        with SKIP LOCKED, so two processes adopting at once split the orphans, never share them.
+        `stale_s` (or gone), and those with no owner: returns (adopted, given_up). Adopted jobs
+        are queued and owned by `owner`; running jobs already tried `max_attempts` times fail
+        instead. Rows are picked with SKIP LOCKED, so two processes adopting at once split the
+        orphans, never share them.
+
+        The stopped processes are named first, and rows are then picked by a test on the row
+        alone (`owner IS NULL OR owner IN (…)`): PostgreSQL re-checks a row that another
+        transaction changed before the lock was taken, and that re-check is only dependable
+        for conditions on the locked row itself, not for a join to bot_processes.
         """
         now = self._db.clock()
-        orphans = (
-            f"SELECT o.id FROM jobs o WHERE o.status IN {_ACTIVE} AND (o.owner IS NULL OR o.owner != ?) "
-            "AND NOT EXISTS (SELECT 1 FROM bot_processes p WHERE p.name = o.owner AND p.heartbeat_at >= ?)"
-            f"{self._db.dialect.skip_locked}"
-        )
         async with self._db.write() as conn:
+            stopped = [row[0] for row in await _all(
+                conn,
+                f"""SELECT DISTINCT owner FROM jobs o WHERE status IN {_ACTIVE} AND owner IS NOT NULL AND owner != ?
+                    AND NOT EXISTS (SELECT 1 FROM bot_processes p WHERE p.name = o.owner AND p.heartbeat_at >= ?)""",
+                (owner, now - stale_s),
+            )]
+            of_stopped = f" OR owner IN ({', '.join('?' * len(stopped))})" if stopped else ""
+            orphans = (f"SELECT id FROM jobs WHERE status IN {_ACTIVE} AND (owner IS NULL{of_stopped})"
+                       f"{self._db.dialect.skip_locked}")
             given_up = await _all(
                 conn,
                 f"""UPDATE jobs SET status = 'failed', finished_at = ?,
                                     error = 'gave up after ' || attempts || ' attempts'
                     WHERE id IN ({orphans}) AND status = 'running' AND attempts >= ? RETURNING *""",
-                (now, owner, now - stale_s, max_attempts),
+                (now, *stopped, max_attempts),
             )
             adopted = await _all(
                 conn,
                 f"UPDATE jobs SET status = 'queued', started_at = NULL, owner = ? WHERE id IN ({orphans}) RETURNING *",
-                (owner, owner, now - stale_s),
+                (owner, *stopped),
             )
         return _by_id(adopted), _by_id(given_up)
 

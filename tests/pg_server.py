@@ -156,9 +156,13 @@ class PgServer:
         out = self._psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}'", tuples=True)
         return out.strip() == "1"
 
-    def _psql(self, sql: str, *, tuples: bool = False) -> str:
+    def run_sql(self, database: str, sql: str) -> str:
+        """Run SQL (as the superuser) in one database with psql; returns its unaligned output."""
+        return self._psql(sql, database=database, tuples=True)
+
+    def _psql(self, sql: str, *, database: str = "postgres", tuples: bool = False) -> str:
         args = [str(self.bin_dir / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1",
-                "-p", str(self.port), "-U", USER, "-d", "postgres", "-c", sql]
+                "-p", str(self.port), "-U", USER, "-d", database, "-c", sql]
         if tuples:
             args[1:1] = ["-A", "-t"]
         done = subprocess.run(args, capture_output=True, text=True, timeout=60)

@@ -6,6 +6,7 @@ itself (pragmas, WAL, crashes, file migrations) use `sqlite_db` or `db_path`.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -19,12 +20,44 @@ def db_path(tmp_path: Path) -> Path:
     return tmp_path / "data" / "muse.sqlite3"
 
 
+_SHARED = "storage_shared"
+# Every table but the version record, emptied and its ids restarted; lock_timeout so that a pool a
+# broken test left open fails this loudly instead of hanging.
+_EMPTY_ALL_TABLES = """SET lock_timeout = '10s';
+DO $$ BEGIN
+  EXECUTE (SELECT 'TRUNCATE ' || string_agg(quote_ident(tablename), ', ') || ' RESTART IDENTITY CASCADE'
+           FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'schema_version');
+END $$;"""
+
+
+@pytest.fixture(scope="session")
+def pg_shared_url(pg_server) -> str:  # type: ignore[no-untyped-def]
+    """One migrated PostgreSQL database that repository tests share, emptied before each of them:
+    a fresh, migrated database per test costs several times more."""
+    url = pg_server.fresh_database(_SHARED)
+
+    async def migrate() -> None:
+        async with open_database(url):
+            pass
+
+    asyncio.run(migrate())
+    return url
+
+
+@pytest.fixture
+def pg_migrated_url(pg_server, pg_shared_url: str) -> str:  # type: ignore[no-untyped-def]
+    """A migrated PostgreSQL database with no rows in it. (Tests about PostgreSQL migrations
+    themselves use `pg_url`, a fresh database without even the schema.)"""
+    pg_server.run_sql(_SHARED, _EMPTY_ALL_TABLES)
+    return pg_shared_url
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def db_target(request: pytest.FixtureRequest, db_path: Path) -> Path | str:
-    """Where a test's database lives: a file path, or a fresh PostgreSQL database's URL."""
+    """Where a test's database lives: a new SQLite file, or an empty, migrated PostgreSQL database."""
     if request.param == "sqlite":
         return db_path
-    return request.getfixturevalue("pg_url")  # the server starts only when a test needs it
+    return request.getfixturevalue("pg_migrated_url")  # the server starts only when a test needs it
 
 
 @pytest.fixture

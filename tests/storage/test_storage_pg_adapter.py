@@ -53,10 +53,10 @@ def test_the_default_path_never_imports_asyncpg(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
 
 
-async def test_constraint_and_value_errors_are_typed_on_postgres(pg_url: str) -> None:
+async def test_constraint_and_value_errors_are_typed_on_postgres(pg_migrated_url: str) -> None:
     from storage import ConflictError, InvalidValueError, NewJob, open_database
 
-    async with open_database(pg_url) as db:
+    async with open_database(pg_migrated_url) as db:
         await db.users.upsert(1)
         with pytest.raises(ConflictError):  # the JSON check, as SQLite's json_valid()
             async with db.write() as conn:

@@ -17,9 +17,9 @@ LIMITS = dict(member_active_max=1, guild_active_max=1000, queue_max=1000, cooldo
 
 
 @pytest.fixture
-async def pair(pg_url: str) -> AsyncIterator[tuple[Database, Database]]:
+async def pair(pg_migrated_url: str) -> AsyncIterator[tuple[Database, Database]]:
     """Two live processes, "one" and "two" (each has a fresh heartbeat)."""
-    async with open_database(pg_url) as one, open_database(pg_url) as two:
+    async with open_database(pg_migrated_url) as one, open_database(pg_migrated_url) as two:
         await one.jobs.heartbeat("one", "0")
         await two.jobs.heartbeat("two", "1")
         yield one, two

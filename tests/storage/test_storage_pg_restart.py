@@ -28,8 +28,8 @@ async def _eventually(call, attempts: int = 2):  # type: ignore[no-untyped-def]
     raise AssertionError(f"still failing after {attempts} tries: {failures}")
 
 
-async def test_the_pool_recovers_after_a_restart(pg_server, pg_url: str) -> None:
-    async with open_database(pg_url) as db:
+async def test_the_pool_recovers_after_a_restart(pg_server, pg_migrated_url: str) -> None:
+    async with open_database(pg_migrated_url) as db:
         made = [await db.jobs.enqueue(job(i)) for i in range(3)]
         await db.jobs.claim(made[0].id)
         # Put several idle connections in the pool: all of them die in the restart.
@@ -44,8 +44,8 @@ async def test_the_pool_recovers_after_a_restart(pg_server, pg_url: str) -> None
         assert (await db.jobs.get(made[0].id)).attempts == 1  # type: ignore[union-attr]
 
 
-async def test_a_transaction_cut_by_a_restart_leaves_nothing(pg_server, pg_url: str) -> None:
-    async with open_database(pg_url) as db:
+async def test_a_transaction_cut_by_a_restart_leaves_nothing(pg_server, pg_migrated_url: str) -> None:
+    async with open_database(pg_migrated_url) as db:
         await db.jobs.enqueue(job(1))
         with pytest.raises(BusyError):
             async with db.write() as conn:
@@ -56,8 +56,8 @@ async def test_a_transaction_cut_by_a_restart_leaves_nothing(pg_server, pg_url: 
         assert len(await db.jobs.list_active()) == 1
 
 
-async def test_calls_fail_while_the_server_is_down_and_work_once_it_is_back(pg_server, pg_url: str) -> None:
-    async with open_database(pg_url) as db:
+async def test_calls_fail_while_the_server_is_down_and_work_once_it_is_back(pg_server, pg_migrated_url: str) -> None:
+    async with open_database(pg_migrated_url) as db:
         await db.jobs.enqueue(job(1))
         pg_server.stop()
         try:
