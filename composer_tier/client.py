@@ -62,6 +62,7 @@ class RemoteComposer:
         import ray
         from ray import serve
 
+        logging.getLogger("ray.serve").setLevel(logging.WARNING)  # the handle's router chatter stays out of our log
         owns = not ray.is_initialized()
         if owns:
             ray.init(address=address, namespace=NAMESPACE, log_to_driver=False, logging_level=logging.WARNING,

@@ -51,7 +51,7 @@ class ComposerDeployment:
         self.engine = ""
         self._composing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="muse-compose")
         self._finishing = ThreadPoolExecutor(max_workers=_cpus(), thread_name_prefix="muse-render")
-        self.stats_ = ReplicaStats(replica_id=_replica_id(), engine="")
+        self.stats_ = ReplicaStats(_replica_id(), "", MAX_BATCH_SIZE, BATCH_WAIT_TIMEOUT_S)
         self._batch_size = metrics.Histogram(
             "muse_composer_batch_size", description="Requests composed in one model pass.",
             boundaries=[1, 2, 4, 8, 16, 32])
@@ -68,9 +68,11 @@ class ComposerDeployment:
         takes calls), `finish_threads`."""
         config = config or {}
         if "max_batch_size" in config:
-            self._compose_batch.set_max_batch_size(int(config["max_batch_size"]))
+            self.stats_.max_batch_size = int(config["max_batch_size"])
+            self._compose_batch.set_max_batch_size(self.stats_.max_batch_size)
         if "batch_wait_timeout_s" in config:
-            self._compose_batch.set_batch_wait_timeout_s(float(config["batch_wait_timeout_s"]))
+            self.stats_.batch_wait_timeout_s = float(config["batch_wait_timeout_s"])
+            self._compose_batch.set_batch_wait_timeout_s(self.stats_.batch_wait_timeout_s)
         if config.get("finish_threads"):
             old, self._finishing = self._finishing, ThreadPoolExecutor(
                 max_workers=int(config["finish_threads"]), thread_name_prefix="muse-render")
@@ -86,7 +88,11 @@ class ComposerDeployment:
     # -- calls -----------------------------------------------------------------------------
     async def compose(self, request: CompositionRequest, job_id: str | None = None) -> Draft:
         """One request's draft, composed in one pass with the calls that arrive with it."""
-        result = await self._compose_batch(request, job_id)
+        self.stats_.composing += 1
+        try:
+            result = await self._compose_batch(request, job_id)
+        finally:
+            self.stats_.composing -= 1
         if isinstance(result, BaseException):
             raise result
         return result

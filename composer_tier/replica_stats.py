@@ -15,12 +15,15 @@ RECENT = 1000  # batches remembered one by one; the totals count every batch
 class ReplicaStats:
     replica_id: str
     engine: str
+    max_batch_size: int
+    batch_wait_timeout_s: float
     pid: int = field(default_factory=os.getpid)
     batches: int = 0
     pieces: int = 0  # drafts composed in batches (remixes counted apart)
     remixes: int = 0
     finished: int = 0
     failed: int = 0
+    composing: int = 0  # compose calls on this replica now: waiting for their batch or in its pass
     compose_s: float = 0.0
     finish_s: float = 0.0
     batch_sizes: deque[int] = field(default_factory=lambda: deque(maxlen=RECENT))
@@ -35,7 +38,9 @@ class ReplicaStats:
 
     def as_dict(self) -> dict[str, Any]:
         """Plain data (lists, numbers) so it crosses Ray and JSON as is."""
-        return {"replica_id": self.replica_id, "engine": self.engine, "pid": self.pid, "batches": self.batches,
+        return {"replica_id": self.replica_id, "engine": self.engine, "pid": self.pid,
+                "max_batch_size": self.max_batch_size, "batch_wait_timeout_s": self.batch_wait_timeout_s,
+                "composing": self.composing, "batches": self.batches,
                 "pieces": self.pieces, "remixes": self.remixes, "finished": self.finished, "failed": self.failed,
                 "compose_s": self.compose_s, "finish_s": self.finish_s, "batch_sizes": list(self.batch_sizes),
                 "batch_s": list(self.batch_s)}

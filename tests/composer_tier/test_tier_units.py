@@ -83,6 +83,13 @@ def test_the_serve_config_names_the_app_its_builder_and_batching():
 
 
 # -- the bot's remote worker over a stand-in tier ---------------------------------------------------
+@pytest.fixture(autouse=True)
+def no_retry_pause(monkeypatch):
+    import bot.remote_worker
+
+    monkeypatch.setattr(bot.remote_worker, "RETRY_PAUSE_S", (0.0,))
+
+
 @pytest.fixture
 def threads():
     pool = ThreadPoolExecutor(max_workers=2)
@@ -128,7 +135,7 @@ async def test_an_error_not_worth_retrying_fails_at_once(composer, local_tier, m
 
 async def test_a_piece_finished_on_the_tier_is_stored_like_a_local_one(composer, local_tier, make_request, tmp_path,
                                                                      threads):
-    (draft,) = composer.compose_scores([make_request(voice="male", lyrics="happy birthday to you")])
+    (draft,) = composer.compose_scores([make_request()])
     remote = await remote_worker(composer, local_tier(), tmp_path, threads).finish(draft, LIMIT)
     local_store = ArtifactStore(tmp_path / "local")
     local = await ComposerWorker(composer, threads, local_store).finish(draft, LIMIT)
