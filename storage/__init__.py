@@ -1,8 +1,11 @@
 """Muse's memory: history, themes, jams and jobs in SQLite, plus content-addressed files.
 
+The same repositories run on PostgreSQL when `open_database` is given a `postgresql://` URL
+(the scale-out mode, MUSE_DATABASE_URL; see `storage.postgres`); SQLite stays the default.
+
 Usage::
 
-    async with open_database(database_path(data_dir())) as db:
+    async with open_database(database_path(data_dir())) as db:  # or open_database("postgresql://…")
         piece = await db.compositions.add(NewComposition(owner_id=..., prompt=..., request={...}))
         page = await db.compositions.history_for_user(owner_id)
 

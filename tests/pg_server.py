@@ -36,13 +36,13 @@ class PgServerMissing(RuntimeError):
     """The PostgreSQL server binaries are not installed here."""
 
 
-def find_bin_dir() -> Path:
-    """The newest /usr/lib/postgresql/<version>/bin that has initdb and pg_ctl."""
-    found = [Path(p).parent for p in glob.glob("/usr/lib/postgresql/*/bin/initdb")]
+def find_bin_dir(root: str = "/usr/lib/postgresql") -> Path:
+    """The newest <root>/<version>/bin that has initdb and pg_ctl."""
+    found = [Path(p).parent for p in glob.glob(f"{glob.escape(root)}/*/bin/initdb")]
     found = [d for d in found if (d / "pg_ctl").exists()]
     if not found:
         raise PgServerMissing(
-            "PostgreSQL server binaries not found (/usr/lib/postgresql/*/bin/initdb): run `make test`, "
+            f"PostgreSQL server binaries not found ({root}/*/bin/initdb): run `make test`, "
             "which installs them, or `apt-get install postgresql` (Debian's postgresql package)"
         )
     return max(found, key=lambda d: int(re.sub(r"\D", "", d.parent.name) or 0))

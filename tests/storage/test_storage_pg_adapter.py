@@ -40,6 +40,13 @@ def test_passwords_stay_out_of_messages() -> None:
     assert redact("postgresql://muse@127.0.0.1/muse") == "postgresql://muse@127.0.0.1/muse"
 
 
+def test_missing_server_binaries_say_how_to_get_them(tmp_path: Path) -> None:
+    from tests.pg_server import PgServerMissing, find_bin_dir
+
+    with pytest.raises(PgServerMissing, match=r"make test.*postgresql"):
+        find_bin_dir(str(tmp_path))
+
+
 def test_the_default_path_never_imports_asyncpg(tmp_path: Path) -> None:
     """SQLite users need not install the scale-out extra: asyncpg loads only for a postgresql:// URL."""
     code = (
