@@ -93,7 +93,7 @@ async def connect_postgres(
     try:
         pool = await asyncpg.create_pool(
             url, min_size=POOL_MIN_SIZE, max_size=POOL_MAX_SIZE, timeout=busy_timeout_s,
-            server_settings={"lock_timeout": str(int(busy_timeout_s * 1000)), "jit": "off"},
+            server_settings={"lock_timeout": str(int(busy_timeout_s * 1000))},
         )
     except Exception as exc:
         mapped = translate(exc) or StorageError(str(exc))
