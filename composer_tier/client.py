@@ -64,9 +64,12 @@ class RemoteComposer:
 
         logging.getLogger("ray.serve").setLevel(logging.WARNING)  # the handle's router chatter stays out of our log
         owns = not ray.is_initialized()
-        if owns:
-            ray.init(address=address, namespace=NAMESPACE, log_to_driver=False, logging_level=logging.WARNING,
-                     configure_logging=False)
+        if owns:  # a cluster that is down is waited for (Ray retries for minutes), then a tier error
+            try:
+                ray.init(address=address, namespace=NAMESPACE, log_to_driver=False, logging_level=logging.WARNING,
+                         configure_logging=False)
+            except Exception as exc:
+                raise ComposerTierError(f"cannot reach the Ray cluster at {address}: {exc}", retriable=False) from exc
         try:
             handle = serve.get_app_handle(app_name)
         except Exception as exc:

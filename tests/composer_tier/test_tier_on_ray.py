@@ -113,6 +113,12 @@ async def test_the_remote_worker_stores_pieces_like_the_local_worker(remote, com
         assert remote_store.resolve(stored.path).read_bytes() == remote_done.piece.artifacts[stored.kind]
 
 
+def test_an_app_that_is_not_deployed_is_a_tier_error(cluster):
+    with pytest.raises(ComposerTierError) as missing:
+        RemoteComposer.connect(cluster.address, "no-such-app")
+    assert not missing.value.retriable and "no-such-app" in str(missing.value)
+
+
 def test_a_bot_process_composes_through_the_tier_without_the_model(cluster, tmp_path):
     """As `muse bot` with MUSE_COMPOSER=ray: a process of its own connects, composes, stores, closes."""
     done = subprocess.run([sys.executable, "-m", "tests.composer_tier.bot_side", cluster.address, str(tmp_path)],
