@@ -15,7 +15,7 @@ from contextlib import asynccontextmanager
 import asyncpg
 from asyncpg import exceptions as pg
 
-from storage.errors import BusyError, ConflictError, InvalidValueError, StorageError
+from storage.errors import BusyError, ConflictError, ConnectionLostError, InvalidValueError, StorageError
 
 _RETRIABLE = (
     pg.SerializationError,
@@ -23,13 +23,13 @@ _RETRIABLE = (
     pg.LockNotAvailableError,
     pg.QueryCanceledError,
     pg.TooManyConnectionsError,
-    pg.CannotConnectNowError,
 )
 _CONNECTION_LOST = (
     pg.ConnectionDoesNotExistError,
     pg.PostgresConnectionError,
     pg.AdminShutdownError,
     pg.CrashShutdownError,
+    pg.CannotConnectNowError,  # starting up or shutting down
     OSError,  # refused, reset, timed out (TimeoutError is an OSError)
 )
 
@@ -47,7 +47,7 @@ def translate(exc: BaseException) -> StorageError | None:
     if isinstance(exc, pg.IntegrityConstraintViolationError):
         return ConflictError(str(exc))
     if is_connection_lost(exc):
-        return BusyError(f"database connection lost or refused: {exc or type(exc).__name__}")
+        return ConnectionLostError(f"database connection lost or refused: {exc or type(exc).__name__}")
     if isinstance(exc, _RETRIABLE):
         return BusyError(f"database is busy: {exc}")
     if isinstance(exc, (pg.DataError, UnicodeEncodeError, OverflowError)):

@@ -46,3 +46,9 @@ class InvalidValueError(StorageError):
 
 class BusyError(StorageError):
     """Another process held the database longer than the busy timeout."""
+
+
+
+class ConnectionLostError(BusyError):
+    """The database server could not be reached or dropped the connection (a restart, a failover).
+    Nothing of the failed call was committed unless the loss hit the commit itself."""

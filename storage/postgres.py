@@ -28,6 +28,7 @@ import asyncpg
 from storage import _pg_migrations
 from storage._pg_conn import PgConnection
 from storage._pg_errors import translate, typed_errors
+from storage._pg_retry import make_patient
 from storage.db import DEFAULT_BUSY_TIMEOUT_S, Database
 from storage.dialect import POSTGRES
 from storage.errors import SchemaTooNewError, StorageError
@@ -46,6 +47,8 @@ class PgDatabase(Database):
         self._pool = pool
         self.path = shown  # type: ignore[assignment]  # the URL without its password, for messages
         self._attach_repos(clock)
+        for repo in (self.users, self.guilds, self.compositions, self.themes, self.jams, self.jobs):
+            make_patient(repo)  # a server restart is waited out, not turned into failed jobs
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[PgConnection]:  # type: ignore[override]
