@@ -127,7 +127,9 @@ class JobRunner:
             return {}
         requests = [r for t in plain for r in t.spec.request.variation_requests()]
         try:
-            drafts, _ = await asyncio.wait_for(self.queue.worker.compose(requests), self.queue.limits.job_timeout_s)
+            job_ids = [t.id for t in plain for _ in range(t.pieces)]
+            drafts, _ = await asyncio.wait_for(self.queue.worker.compose(requests, job_ids),
+                                               self.queue.limits.job_timeout_s)
         except Exception as exc:
             for ticket in plain:
                 await self.fail(ticket, exc)

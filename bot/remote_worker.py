@@ -76,6 +76,14 @@ class RemoteComposerWorker(ComposerWorker):
         return await asyncio.get_running_loop().run_in_executor(self.renderers,
                                                                 partial(self._keep, piece, limit_bytes))
 
+    async def unready_reason(self) -> str | None:
+        """For /readyz: ready while a replica of the tier answers."""
+        try:
+            await self.remote.stats()
+        except ComposerTierError as exc:
+            return f"the composer tier does not answer: {exc}"
+        return None
+
     async def close(self) -> None:
         await self.remote.close()
 

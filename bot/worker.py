@@ -17,7 +17,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Sequence, TypeVar
 
 from composer import AUDIO_FORMATS, Catalog, Composer, CompositionRequest, Draft, Piece, file_stem, resolve_remix, understand
 from storage import ArtifactStore, StorageError, StoredFile
@@ -81,8 +81,10 @@ class ComposerWorker:
         """Quick blocking work a command waits on (understanding, reading an upload): the reader thread."""
         return await asyncio.get_running_loop().run_in_executor(self.reader, partial(fn, *args))
 
-    async def compose(self, requests: list[CompositionRequest]) -> tuple[list[Draft], float]:
-        """Compose many requests in one batch; returns the drafts and the seconds it took."""
+    async def compose(self, requests: list[CompositionRequest],
+                      job_ids: Sequence[int | str | None] | None = None) -> tuple[list[Draft], float]:
+        """Compose many requests in one batch; returns the drafts and the seconds it took. (`job_ids`,
+        one per request, name the jobs in a remote composer's logs; here the log has them already.)"""
         started = time.perf_counter()
         drafts = await self._run(self.composer.compose_scores, requests)
         return drafts, time.perf_counter() - started

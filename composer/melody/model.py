@@ -7,12 +7,16 @@ does not recall it: see `_layout`). Intro bars are left to the band.
 
 from __future__ import annotations
 
+import os
 import random
+import re
 import threading
 from bisect import bisect_right
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
+
+import torch
 
 from composer.melody import EngineInfo
 from composer.melody.rhythm import beat_strength, grid_step, sung_rhythm
@@ -44,15 +48,28 @@ def checkpoint_exists(folder: Path = DEFAULT_CHECKPOINT) -> bool:
     return (folder / "model.safetensors").exists()
 
 
+def model_device() -> str:
+    """MUSE_MODEL_DEVICE, or by default a GPU when torch sees one (a GPU replica of the composer
+    tier) and the CPU otherwise. The CPU path is the one every fingerprint is recorded on."""
+    chosen = os.environ.get("MUSE_MODEL_DEVICE", "auto").strip().lower() or "auto"
+    if chosen == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if not re.fullmatch(r"cpu|cuda(:\d+)?", chosen):
+        raise CheckpointError(f"MUSE_MODEL_DEVICE must be auto, cpu, cuda or cuda:N, got {chosen!r}")
+    if chosen.startswith("cuda") and not torch.cuda.is_available():
+        raise CheckpointError(f"MUSE_MODEL_DEVICE is {chosen}, but torch sees no GPU here")
+    return chosen
+
+
 class ModelEngine:
     """Writes melodies with the trained checkpoint; one instance owns the loaded weights."""
 
-    def __init__(self, checkpoint: Path = DEFAULT_CHECKPOINT):
+    def __init__(self, checkpoint: Path = DEFAULT_CHECKPOINT, device: str | None = None):
         if not checkpoint_exists(checkpoint):
             raise CheckpointError(f"no melody model at {checkpoint}; train one with `muse train` "
                                   "or use --engine rules")
         state, self.config, self.tokenizer, meta = read_checkpoint(checkpoint)
-        self.fast = FastGPT(state, self.config)
+        self.fast = FastGPT(state, self.config, device or model_device())
         step = meta.get("training", {}).get("step", "?")
         try:
             shown = str(checkpoint.relative_to(CHECKPOINT_DIR.parent.parent))

@@ -18,8 +18,10 @@ LAYER_NORM_EPS = 1e-5  # GPT-2's
 class FastGPT:
     """Built from a GPT-2 state dict and its ModelConfig (no `transformers` import needed)."""
 
-    def __init__(self, state: dict, config):
-        sd = {k: v.detach().float() for k, v in state.items()}
+    def __init__(self, state: dict, config, device: str | torch.device = "cpu"):
+        # `device`: "cpu" (the default, and all a bot host needs) or a GPU the composer tier's replica owns
+        self.device = torch.device(device)
+        sd = {k: v.detach().float().to(self.device) for k, v in state.items()}
         cfg = config
         self.n_head, self.n_embd, self.eps = cfg.n_head, cfg.n_embd, LAYER_NORM_EPS
         self.n_positions = cfg.n_positions
@@ -39,7 +41,9 @@ class FastGPT:
 
     def new_cache(self, batch: int) -> dict:
         shape = (batch, self.n_head, self.n_positions, self.n_embd // self.n_head)
-        return {"k": [torch.zeros(shape) for _ in self.layers], "v": [torch.zeros(shape) for _ in self.layers],
+        dev = self.device
+        return {"k": [torch.zeros(shape, device=dev) for _ in self.layers],
+                "v": [torch.zeros(shape, device=dev) for _ in self.layers],
                 "length": 0, "lengths": None}
 
     @torch.inference_mode()
@@ -50,9 +54,12 @@ class FastGPT:
         batch move through their sequences at their own pace, each in its own cache slots, so a
         row's tokens are fed in the same runs as when it is sampled alone.
         """
+        ids = ids.to(self.device)
         if counts is None and cache["lengths"] is None:
-            return self._step_even(ids, cache)
-        return self._step_ragged(ids, cache, counts if counts is not None else [ids.shape[1]] * ids.shape[0])
+            logits = self._step_even(ids, cache)
+        else:
+            logits = self._step_ragged(ids, cache, counts if counts is not None else [ids.shape[1]] * ids.shape[0])
+        return logits.to("cpu")  # the sampler's masks and draws stay on the CPU
 
     def _block(self, x: torch.Tensor, layer: dict, attend) -> torch.Tensor:
         """One transformer block over tokens laid flat (tokens × n_embd). `attend(q, k, v)`, each
@@ -75,7 +82,7 @@ class FastGPT:
         hd = self.n_embd // self.n_head
         causal = None
         if k > 1:  # the new tokens see the cache and each other, causally
-            causal = torch.ones(k, end, dtype=torch.bool).tril(diagonal=start)
+            causal = torch.ones(k, end, dtype=torch.bool, device=self.device).tril(diagonal=start)
         x = (self.wte[ids] + self.wpe[start:end]).reshape(-1, self.n_embd)
         for layer, kc, vc in zip(self.layers, cache["k"], cache["v"]):
             def attend(q, kk, v, kc=kc, vc=vc):
@@ -96,16 +103,16 @@ class FastGPT:
         laid out per row for attention alone."""
         batch, k = ids.shape
         if cache["lengths"] is None:  # the rows were even so far
-            cache["lengths"] = torch.full((batch,), cache["length"], dtype=torch.long)
+            cache["lengths"] = torch.full((batch,), cache["length"], dtype=torch.long, device=self.device)
         lengths = cache["lengths"]
-        count = torch.tensor(counts, dtype=torch.long)
+        count = torch.tensor(counts, dtype=torch.long, device=self.device)
         if int((lengths + count).max()) > self.n_positions:
             raise ValueError("a row would run past the model's context")
-        positions = lengths[:, None] + torch.arange(k)  # (batch, k); padding lands beyond the row's length
-        rows, cols = (torch.arange(k)[None, :] < count[:, None]).nonzero(as_tuple=True)  # row-major
+        positions = lengths[:, None] + torch.arange(k, device=self.device)  # (batch, k); padding lands beyond the row's length
+        rows, cols = (torch.arange(k, device=self.device)[None, :] < count[:, None]).nonzero(as_tuple=True)  # row-major
         slots = positions[rows, cols]
         end = int((lengths + count).max())
-        mask = (torch.arange(end)[None, None, :] <= positions[:, :, None])[:, None]  # (batch, 1, k, end)
+        mask = (torch.arange(end, device=self.device)[None, None, :] <= positions[:, :, None])[:, None]  # (batch, 1, k, end)
         hd = self.n_embd // self.n_head
         x = self.wte[ids[rows, cols]] + self.wpe[slots]  # (real tokens, n_embd)
         for layer, kc, vc in zip(self.layers, cache["k"], cache["v"]):
