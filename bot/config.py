@@ -163,8 +163,9 @@ def read_scale_out(env: Mapping[str, str]) -> ScaleOut:
         raise ConfigError("MUSE_SHARD_IDS needs MUSE_SHARD_COUNT (the shards across all bot processes)")
     if ids is not None and count is not None and ids[-1] >= count:
         raise ConfigError(f"MUSE_SHARD_IDS goes up to {ids[-1]}, but MUSE_SHARD_COUNT is {count} (ids are 0–{count - 1})")
-    if count is not None and count > 1 and url is None:
-        raise ConfigError("several shards share their queue and limits in PostgreSQL: set MUSE_DATABASE_URL")
+    if ids is not None and count is not None and len(ids) < count and url is None:
+        raise ConfigError("shards split across processes share their queue and limits in PostgreSQL: "
+                          "set MUSE_DATABASE_URL")
     port = _positive_int(env, "MUSE_HEALTH_PORT")
     if port is not None and port > 65535:
         raise ConfigError(f"MUSE_HEALTH_PORT must be a TCP port (1–65535), got {port}")
