@@ -20,7 +20,7 @@ DOCS = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
 # In page order: the headline against peers first.
 SUITES = ["bench.bench_peers", "bench.bench_pipeline", "bench.bench_profile", "bench.bench_model", "bench.bench_sing", "bench.bench_parse",
           "bench.bench_themes", "bench.bench_storage", "bench.bench_bot", "bench.bench_model_quality",
-          "bench.bench_jam"]
+          "bench.bench_jam", "bench.bench_scaleout"]
 
 PREAMBLE = """# Muse benchmarks
 
