@@ -64,11 +64,11 @@ test-fast: system-test $(STAMP) $(SCALEOUT_STAMP)
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
 
 # Every benchmark; each rewrites its own section of docs/benchmarks.md. bench-quick: fewer runs and sizes.
-bench: system $(STAMP)
+bench: system $(STAMP) $(SCALEOUT_STAMP)
 	$(PY) -m bench
 
 .PHONY: bench-quick
-bench-quick: system $(STAMP)
+bench-quick: system $(STAMP) $(SCALEOUT_STAMP)
 	$(PY) -m bench --quick
 
 # The package import graph, drawn from the code: docs/import_graph.png and docs/import_graph.txt.
