@@ -137,7 +137,11 @@ class RayCluster:
     def stop(self) -> None:
         """Disconnect this process, then end this cluster's processes (TERM, then KILL after 2 s)."""
         import ray
+        from ray.serve import context as serve_context
 
+        # Serve caches this cluster's controller for the process; a later cluster (the next test
+        # module's) must not be asked through it
+        serve_context._set_global_client(None)
         if ray.is_initialized():
             ray.shutdown()
         pids = self.pids()

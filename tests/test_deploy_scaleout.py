@@ -112,4 +112,4 @@ def test_the_doc_names_what_the_files_run(compose) -> None:
                    "muse_deliver_seconds", "muse_jobs_total", "muse_gpu_utilization"):
         assert f"`{metric}" in text, metric
     last = text.rstrip().rsplit("\n## ", 1)[1]
-    assert last == "Measured\n\nFilled by `python -m bench scaleout`."
+    assert last.startswith("Measured\n") and "`python -m bench scaleout`" in last  # the bench writes it
