@@ -142,12 +142,12 @@ class JobQueue:
         return ticket
 
     async def submit_background(self, spec: JobSpec, *, requester_id: int, guild_id: int | None,
-                                channel_id: int | None) -> Ticket:
+                                channel_id: int | None, key: str | None = None) -> Ticket | None:
         """Queue work Muse asks for itself (a jam's example piece): it takes no member's or server's
         slot, waits behind members' jobs and edits nothing until its piece is delivered."""
         assert spec.priority > 0, "background work has a lower priority than members' requests"
         self._idle.clear()
-        return await self.submit(spec, requester_id=requester_id, guild_id=guild_id, channel_id=channel_id)
+        return await self.submit(spec, requester_id=requester_id, guild_id=guild_id, channel_id=channel_id, key=key)
 
     def _track(self, job: Job, spec: JobSpec) -> Ticket:
         assert self.client is not None, "attach the queue to a client first"

@@ -147,9 +147,10 @@ class JamRunner:
             await self.pause(schedule, f"I can't post in <#{jam.channel_id}> ({exc.text or exc.status})")
             return
         await self.bot.db.jams.set_round_message(jam.id, message.id)
-        await self._queue_example(schedule, prompt, status)
+        await self._queue_example(schedule, prompt, status, jam.id)
 
-    async def _queue_example(self, schedule: JamSchedule, prompt: JamPrompt, status: discord.Message) -> None:
+    async def _queue_example(self, schedule: JamSchedule, prompt: JamPrompt, status: discord.Message,
+                             round_id: int) -> None:
         catalog = await guild_catalog(self.bot, schedule.guild_id)
         options = {**prompt.options, "length": prompt.options.get("length", EXAMPLE_LENGTH_S),
                    "engine": self.bot.config.engine}
@@ -157,7 +158,8 @@ class JamRunner:
         reply = ReplyTo("message", status.channel.id, message_id=status.id)
         spec = JobSpec("compose", request.seeded(), reply, priority=1)
         await self.bot.queue.submit_background(spec, requester_id=self.bot.user.id,  # type: ignore[union-attr]
-                                               guild_id=schedule.guild_id, channel_id=status.channel.id)
+                                               guild_id=schedule.guild_id, channel_id=status.channel.id,
+                                               key=f"jam-example:{round_id}:{status.id}")  # one per post
 
     async def pause(self, schedule: JamSchedule, why: str) -> None:
         """Stop the server's jam rather than fail every day in silence; say so to its organiser."""
