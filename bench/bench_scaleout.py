@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.util
 import io
 import math
 import os
 import statistics
 import subprocess
-import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -618,35 +618,6 @@ def model_device_env(device: str) -> Iterator[None]:
             os.environ["MUSE_MODEL_DEVICE"] = before
 
 
-def _gpu_cluster_class() -> type:
-    from tests.ray_cluster import RayCluster
-
-    class GpuCluster(RayCluster):
-        """The helper's cluster offering `gpus` GPUs to Ray (its own `start` offers none)."""
-
-        gpus: int = 1
-
-        def _run(self, argv: list[str], timeout_s: float = 120) -> None:
-            super()._run([f"--num-gpus={self.gpus}" if a == "--num-gpus=0" else a for a in argv], timeout_s)
-
-    return GpuCluster
-
-
-@contextlib.contextmanager
-def gpu_cluster(gpus: int, num_cpus: int) -> Iterator[Any]:
-    """A throw-away cluster like tests.ray_cluster's, with GPUs; stopped on the way out."""
-    from tests.ray_cluster import free_port
-
-    cluster = _gpu_cluster_class()(Path(tempfile.mkdtemp(prefix="muse-ray-gpu-", dir="/tmp")), free_port(), num_cpus)
-    cluster.gpus = gpus
-    try:
-        cluster.start()
-        cluster.connect()
-        yield cluster
-    finally:
-        cluster.stop()
-
-
 def deploy_batch(cluster: Any, engine: str, batch: int, gpus: int) -> None:
     """One replica with `gpus` GPUs and max batch `batch` (max_ongoing_requests raised to hold it)."""
     import yaml
@@ -688,13 +659,14 @@ def measure_gpu(batches: tuple[int, ...], rounds: int, gpus: int = 1) -> GpuFigu
     the code on a machine without a GPU)."""
     from composer import Composer, default_engine
     from composer_tier.client import RemoteComposer
+    from tests.ray_cluster import ray_cluster
 
     composer = Composer()
     composer.warm_up("rules")
     engine = default_engine()
     rows, devices = [], set()
     cpus = max(2, os.cpu_count() or 2)
-    with model_device_env("auto" if gpus else "cpu"), gpu_cluster(gpus, num_cpus=cpus) as cluster:
+    with model_device_env("auto" if gpus else "cpu"), ray_cluster(num_cpus=cpus, num_gpus=gpus) as cluster:
         remote = None
         for batch in batches:
             deploy_batch(cluster, engine, batch, gpus)
@@ -838,9 +810,7 @@ def summary(cpu: CpuFigures, inputs: CapacityInputs, rows: list[CapacityRow]) ->
 def main() -> None:
     runs, pieces, lone = (2, 12, 3) if quick() else (3, 40, 8)
     header(f"Scale-out: the composer tier on Ray Serve, 1 and 2 CPU replicas (medians of {runs} runs)")
-    try:
-        import ray  # noqa: F401
-    except ImportError:
+    if importlib.util.find_spec("ray") is None:
         print("Not measured: the `scaleout` extra (Ray Serve) is not installed (`pip install '.[scaleout]'`).")
         return
     load_before = os.getloadavg()[0]
@@ -875,7 +845,7 @@ def print_section(cpu: CpuFigures, gpu: GpuFigures | None, inputs: CapacityInput
     print(f"- A lone piece through the tier (one request at a time, 1 replica on one core): p50 "
           f"{inputs.service_p50_s:.2f} s, p95 {inputs.service_p95_s:.2f} s over {len(cpu.lone)} pieces; on the "
           f"replica, the model pass {cpu.lone_compose_s:.2f} s and finishing {cpu.lone_finish_s:.2f} s a piece.")
-    print(f"- Deploy (`serve run` to every replica running, model warm): "
+    print("- Deploy (`serve run` to every replica running, model warm): "
           + ", ".join(f"{n} replica(s) {s:.1f} s" for n, s in cpu.deploy_s.items()) + ".")
     print("- Threads per replica: one composing thread (the model samples on one torch thread, "
           "composer/melody/model.py `_one_thread`), `finish_threads` render threads = the replica's Ray CPUs (1), "

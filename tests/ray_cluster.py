@@ -50,6 +50,7 @@ class RayCluster:
     temp_dir: Path
     port: int
     num_cpus: int
+    num_gpus: int = 0  # what Ray may schedule; a bench on a GPU machine offers its GPUs
     client_port: int = field(default_factory=free_port)
     timings_s: dict[str, float] = field(default_factory=dict)
 
@@ -128,7 +129,7 @@ class RayCluster:
                                                 "--runtime-env-agent-port")}
         ports["--ray-client-server-port"] = self.client_port
         self._run([str(BIN / "ray"), "start", "--head", f"--port={self.port}", "--node-ip-address=127.0.0.1",
-                   f"--num-cpus={self.num_cpus}", "--num-gpus=0", "--include-dashboard=false",
+                   f"--num-cpus={self.num_cpus}", f"--num-gpus={self.num_gpus}", "--include-dashboard=false",
                    "--disable-usage-stats", f"--temp-dir={self.temp_dir}", "--object-store-memory=300000000",
                    *(f"{flag}={port}" for flag, port in ports.items())], timeout_s)
         self.timings_s["start"] = time.perf_counter() - started
@@ -209,12 +210,12 @@ def _signal(pids: list[int], sig: int) -> None:
 
 
 @contextlib.contextmanager
-def ray_cluster(num_cpus: int = 4) -> Iterator[RayCluster]:
+def ray_cluster(num_cpus: int = 4, num_gpus: int = 0) -> Iterator[RayCluster]:
     """A started cluster this process is connected to; stopped (every process of it) on the way out.
 
     `num_cpus` is what Ray may schedule, not what the machine has: two one-CPU replicas fit in 4 on
     a 2-core machine (the Serve controller takes none)."""
-    cluster = RayCluster(Path(tempfile.mkdtemp(prefix="muse-ray-", dir="/tmp")), free_port(), num_cpus)
+    cluster = RayCluster(Path(tempfile.mkdtemp(prefix="muse-ray-", dir="/tmp")), free_port(), num_cpus, num_gpus)
     try:
         cluster.start()
         cluster.connect()
