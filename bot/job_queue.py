@@ -137,6 +137,10 @@ class JobQueue:
                 self.stats.note("refused")  # the shared database refused what this process admitted
                 raise QueueRefusal(refusal_line(exc.reason, self.limits, self.job_s)) from None
             raise
+        if job.id in self._tickets:  # the same job stored twice over (a repeated key): already queued
+            if not spec.priority:
+                self.unreserve(requester_id, guild_id)
+            return None
         ticket = self._track(job, spec)
         self.stats.accepted += 1
         return ticket

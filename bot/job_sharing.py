@@ -70,9 +70,15 @@ class JobSharing:
                 guild_active_max=limits.guild_active_max, queue_max=limits.queue_max,
                 cooldown_s=limits.cooldown_s, background=background)
         except ConflictError as exc:
-            if new.delivery_key is not None:
-                raise Duplicate(new.delivery_key) from exc
-            raise
+            if new.delivery_key is None:
+                raise
+            # Ours after all? A call retried after its COMMIT was lost finds the job it had stored.
+            found = await self.db.jobs.get_by_key(new.delivery_key)
+            if found is not None and found.owner == self.owner and found.requester_id == new.requester_id:
+                log.info("job %s was stored by a first try whose answer was lost; keeping it", found.id,
+                         extra={"job_id": found.id})
+                return found
+            raise Duplicate(new.delivery_key) from exc
         if isinstance(result, str):
             raise Refused(result)
         return result

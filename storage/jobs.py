@@ -87,6 +87,12 @@ class JobRepo(Repo):
             rows = await _all(conn, "SELECT * FROM jobs WHERE id = ?", (job_id,))
         return _job(rows[0]) if rows else None
 
+    async def get_by_key(self, delivery_key: str) -> Job | None:
+        """The job accepted for this interaction, message or jam post, if any."""
+        async with self._db.read() as conn:
+            rows = await _all(conn, "SELECT * FROM jobs WHERE delivery_key = ?", (delivery_key,))
+        return _job(rows[0]) if rows else None
+
     async def claim_next(self, *, owner: str | None = None) -> Job | None:
         """Atomically take the oldest queued job and mark it running (attempts + 1); with `owner`,
         the job is now that process's."""
