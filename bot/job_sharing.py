@@ -134,4 +134,4 @@ class JobSharing:
         """True once per job: shared mode never posts a piece twice, even if two processes finish it."""
         if not self.shared:
             return True
-        return await self.db.jobs.mark_delivered(job_id)
+        return await self.db.jobs.mark_delivered(job_id, by=self.owner)

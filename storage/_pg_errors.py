@@ -37,6 +37,8 @@ _CONNECTION_LOST = (
 def is_connection_lost(exc: BaseException) -> bool:
     if isinstance(exc, asyncpg.InterfaceError) and "connection is closed" in str(exc):
         return True
+    if isinstance(exc, pg.InternalClientError) and "another operation" in str(exc):
+        return True  # a connection the server dropped mid-query, reused before the pool noticed
     return isinstance(exc, _CONNECTION_LOST)
 
 

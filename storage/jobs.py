@@ -62,7 +62,6 @@ class JobRepo(Repo):
         processes enqueueing at the same instant can pass it by at most one job each.
         `background` jobs skip the member, cooldown and server checks.
         """
-        now = self._db.clock()
         async with self._db.write() as conn:
             if new.delivery_key is not None and await _all(
                 conn, "SELECT 1 FROM jobs WHERE delivery_key = ?", (new.delivery_key,)
@@ -72,6 +71,10 @@ class JobRepo(Repo):
                 await self._lock(conn, f"muse-member:{new.requester_id}")
                 if new.guild_id is not None:
                     await self._lock(conn, f"muse-guild:{new.guild_id}")
+            # read the clock once the locks are held: a job that another process stored while this one
+            # waited is then never "newer than now", which would read as a cooldown with none set
+            now = self._db.clock()
+            if not background:
                 reason = await _member_or_guild_refusal(
                     conn, new, now, member_active_max, guild_active_max, cooldown_s
                 )
@@ -99,8 +102,15 @@ class JobRepo(Repo):
         return await self._claim("", (), owner)
 
     async def claim(self, job_id: int, *, owner: str | None = None) -> Job | None:
-        """Take this job if it is still queued (the in-memory queue picked it for fairness)."""
-        return await self._claim(" AND id = ?", (job_id,), owner)
+        """Take this job if it is still queued (the in-memory queue picked it for fairness). With
+        `owner`, a job that process already claimed is returned again: a retry whose first COMMIT
+        answer was lost must not drop the job it took."""
+        job = await self._claim(" AND id = ?", (job_id,), owner)
+        if job is None and owner is not None:
+            found = await self.get(job_id)
+            if found is not None and found.status is JobStatus.RUNNING and found.owner == owner:
+                return found
+        return job
 
     async def complete(self, job_id: int, *, composition_id: int | None = None) -> Job:
         return await self._finish(job_id, JobStatus.DONE, None, composition_id)
@@ -160,12 +170,15 @@ class JobRepo(Repo):
             return await _count(conn, f"SELECT count(*) FROM jobs WHERE status IN {_ACTIVE}{member}{guild}",
                                 (*member_params, *guild_params))
 
-    async def mark_delivered(self, job_id: int) -> bool:
+    async def mark_delivered(self, job_id: int, *, by: str | None = None) -> bool:
         """True the first time only: the guard that posts each piece exactly once, whichever
-        process finished it."""
+        process finished it. With `by` (the process), asking again is True for that process alone:
+        a retry whose first COMMIT answer was lost must still post."""
         async with self._db.write() as conn:
+            again = " OR delivered_by = ?" if by is not None else ""
             cursor = await conn.execute(
-                "UPDATE jobs SET delivered_at = ? WHERE id = ? AND delivered_at IS NULL", (self._db.clock(), job_id)
+                f"UPDATE jobs SET delivered_at = ?, delivered_by = ? WHERE id = ? AND (delivered_at IS NULL{again})",
+                (self._db.clock(), by, job_id, *((by,) if by is not None else ())),
             )
             return cursor.rowcount > 0
 
@@ -276,7 +289,7 @@ async def _member_or_guild_refusal(
     if await _count(conn, member, (new.requester_id,)) >= member_max:
         return REFUSED_MEMBER
     last = await _all(conn, "SELECT max(created_at) FROM jobs WHERE requester_id = ?", (new.requester_id,))
-    if last[0][0] is not None and now - last[0][0] < cooldown_s:
+    if cooldown_s > 0 and last[0][0] is not None and now - last[0][0] < cooldown_s:
         return REFUSED_COOLDOWN
     guild = f"SELECT count(*) FROM jobs WHERE guild_id = ? AND status IN {_ACTIVE}"
     if new.guild_id is not None and await _count(conn, guild, (new.guild_id,)) >= guild_max:

@@ -63,4 +63,17 @@ async def test_a_silent_process_s_jobs_are_adopted_and_given_up_after_the_attemp
 async def test_one_delivery_per_job(db) -> None:
     sharing = JobSharing(db, SHARED, Limits(), name="shard-0")
     job = await sharing.enqueue(_job(), background=False)
-    assert await sharing.first_delivery(job.id) and not await sharing.first_delivery(job.id)
+    assert await sharing.first_delivery(job.id)
+    assert not await JobSharing(db, SHARED, Limits(), name="shard-1").first_delivery(job.id)
+
+
+async def test_retried_claims_and_marks_of_the_same_process_stand(db) -> None:
+    """What a call retried after a lost COMMIT answer sees: its own claim and mark, still its own."""
+    mine = JobSharing(db, SHARED, Limits(), name="shard-0")
+    job = await mine.enqueue(_job(), background=False)
+    assert (await mine.claim(job.id)).id == job.id
+    assert (await mine.claim(job.id)).id == job.id  # the retry keeps the job it took
+    assert await JobSharing(db, SHARED, Limits(), name="shard-1").claim(job.id) is None
+    assert await mine.first_delivery(job.id)
+    assert await mine.first_delivery(job.id)  # the retry still posts
+    assert not await JobSharing(db, SHARED, Limits(), name="shard-1").first_delivery(job.id)

@@ -26,7 +26,7 @@ _SEED_V1 = [
     """INSERT INTO jam_schedules (guild_id, channel_id, time_of_day, timezone, theme_pool_json, created_at, updated_at)
        VALUES (9, 77, '18:30', 'Europe/Paris', '["jazz", "chill"]', 1700000000, 1700000000)""",
 ]
-_SEEDS = {1: _SEED_V1, 2: _SEED_V1, 3: _SEED_V1}  # later versions only added columns, indexes, tables
+_SEEDS = {1: _SEED_V1, 2: _SEED_V1, 3: _SEED_V1, 4: _SEED_V1}  # later versions only added columns, indexes, tables
 
 
 async def _build_old(path: Path, version: int) -> None:
