@@ -62,29 +62,26 @@ async def open_resources(config: BotConfig, composer: Composer | None = None) ->
             if composer is None:  # loading the catalog (and later the model) is blocking work too
                 catalog = await loop.run_in_executor(executor, load_catalog, config.packs_dir)
                 composer = Composer(catalog)
-            if config.scale.composer == "ray":  # the Ray Serve tier owns the model: none is loaded here
-                async with _remote_worker(config, composer, reader) as worker:
-                    queue = JobQueue(db, worker, config.limits, config.scale)
-                    try:
-                        yield Resources(db, worker, queue)
-                    finally:
-                        await queue.sharing.leave()
-                return
-            await loop.run_in_executor(executor, composer.warm_up, config.engine)
-            worker = ComposerWorker(composer, executor, ArtifactStore(config.data_dir), reader,
-                                    renderers, render_threads)
-            queue = JobQueue(db, worker, config.limits, config.scale)
-            try:
-                yield Resources(db, worker, queue)
-            finally:
-                await queue.sharing.leave()
+            async with _worker(config, composer, executor, reader, renderers, render_threads) as worker:
+                queue = JobQueue(db, worker, config.limits, config.scale)
+                try:
+                    yield Resources(db, worker, queue)
+                finally:
+                    await queue.sharing.leave()
     finally:
         for pool in (executor, reader, renderers):
             pool.shutdown(wait=False, cancel_futures=True)
 
 
 @asynccontextmanager
-async def _remote_worker(config: BotConfig, composer: Composer, reader: ThreadPoolExecutor) -> AsyncIterator[Any]:
+async def _worker(config: BotConfig, composer: Composer, executor: ThreadPoolExecutor, reader: ThreadPoolExecutor,
+                  renderers: ThreadPoolExecutor, render_threads: int) -> AsyncIterator[ComposerWorker]:
+    """The composer in this process (the default), or the Ray Serve tier that owns the model
+    (MUSE_COMPOSER=ray: no model or synth is loaded here); one interface for the queue either way."""
+    if config.scale.composer != "ray":
+        await asyncio.get_running_loop().run_in_executor(executor, composer.warm_up, config.engine)
+        yield ComposerWorker(composer, executor, ArtifactStore(config.data_dir), reader, renderers, render_threads)
+        return
     from bot.remote_worker import close_remote_worker, open_remote_worker
 
     worker = await open_remote_worker(config, composer.catalog, ArtifactStore(config.data_dir), reader)
@@ -96,8 +93,8 @@ async def _remote_worker(config: BotConfig, composer: Composer, reader: ThreadPo
 
 def create_bot(config: BotConfig, resources: Resources, *, sync: bool = False, **options: Any) -> MuseBot:
     """The plain bot by default; a bot running `MUSE_SHARD_IDS` of `MUSE_SHARD_COUNT` shards when set."""
-    return bot_class(config)(config=config, db=resources.db, queue=resources.queue, catalog=resources.worker.composer.catalog,
-                   sync_commands=sync, **options)
+    return bot_class(config)(config=config, db=resources.db, queue=resources.queue,
+                             catalog=resources.worker.composer.catalog, sync_commands=sync, **options)
 
 
 async def serve(config: BotConfig, *, sync: bool = False) -> None:
