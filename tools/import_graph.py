@@ -24,11 +24,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.patches import FancyBboxPatch  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("cli", "bot", "training", "evaluation", "composer", "storage")
+PACKAGES = ("cli", "bot", "training", "evaluation", "composer_tier", "composer", "storage")
 COLOURS = {"cli": "#8e44ad", "bot": "#2e86c1", "training": "#d68910", "evaluation": "#c0392b",
-           "composer": "#239b56", "storage": "#5d6d7e"}
+           "composer_tier": "#17a589", "composer": "#239b56", "storage": "#5d6d7e"}
 # left to right: storage beside the library, training and evaluation beside the apps
-COLUMN = {"storage": 0, "training": 2, "evaluation": 2}
+COLUMN = {"storage": 0, "training": 2, "evaluation": 2, "composer_tier": 2}
 
 
 def package_edges(packages=PACKAGES) -> Counter:
