@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Mapping
 
 from composer import MuseError, default_engine
+from storage import is_postgres_url
 from storage.paths import DEFAULT_DATA_DIR, data_dir_path
 
 
@@ -152,7 +153,7 @@ def parse_shard_ids(value: str) -> tuple[int, ...]:
 def read_scale_out(env: Mapping[str, str]) -> ScaleOut:
     """The scale-out settings; each one is checked here so a bad value stops `muse bot` at once."""
     url = env.get("MUSE_DATABASE_URL", "").strip() or None
-    if url is not None and not url.startswith(("postgresql://", "postgres://")):
+    if url is not None and not is_postgres_url(url):
         raise ConfigError("MUSE_DATABASE_URL must be a postgresql:// URL (leave it unset for SQLite)")
     composer = env.get("MUSE_COMPOSER", "").strip().lower() or "local"
     if composer not in ("local", "ray"):

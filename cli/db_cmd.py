@@ -14,7 +14,7 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from storage import ArtifactStore, StorageError, connect, data_dir, database_path, open_database
+from storage import ArtifactStore, StorageError, connect, data_dir, database_path, is_postgres_url, open_database
 
 DEFAULT_MAX_AGE_DAYS = 30.0
 DEFAULT_MAX_TOTAL_MB = 2048.0
@@ -60,7 +60,7 @@ def _database(root: Path | None = None) -> Path | str:
     """MUSE_DATABASE_URL when set (PostgreSQL), else the SQLite file in the data dir."""
     url = os.environ.get("MUSE_DATABASE_URL", "").strip()
     if url:
-        if not url.startswith(("postgresql://", "postgres://")):
+        if not is_postgres_url(url):
             raise StorageError("MUSE_DATABASE_URL must be a postgresql:// URL (leave it unset for SQLite)")
         return url
     return database_path(root if root is not None else data_dir())

@@ -13,7 +13,7 @@ Usage::
 """
 
 from storage.artifacts import Artifact, ArtifactStore, PruneReport
-from storage.db import Database, connect, open_database
+from storage.db import Database, connect, is_postgres_url, open_database
 from storage.errors import (
     ArtifactError,
     BusyError,
@@ -51,5 +51,5 @@ __all__ = [
     "JamSchedule", "Job", "JobStatus", "MigrationError", "NewComposition", "NewJob", "NewSavedTheme",
     "NotFoundError", "Page", "PruneReport", "SchemaTooNewError", "StorageError", "StoredFile",
     "SavedTheme", "User", "Visibility", "artifacts_dir", "connect", "data_dir", "database_path",
-    "latest_version", "open_database",
+    "is_postgres_url", "latest_version", "open_database",
 ]

@@ -98,6 +98,7 @@ class Database:
 
 
 def is_postgres_url(target: object) -> bool:
+    """A PostgreSQL connection URL (the one test for it: storage, `muse db` and the bot's settings)."""
     return isinstance(target, str) and target.startswith(("postgresql://", "postgres://"))
 
 
