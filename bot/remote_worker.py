@@ -19,6 +19,7 @@ from typing import Awaitable, Callable, Sequence, TypeVar
 from bot.config import BotConfig
 from bot.worker import ComposerWorker, Finished, parent_engine
 from composer import Catalog, Composer, CompositionRequest, Draft, understand
+from composer.log_json import JOB_ID
 from composer_tier.client import RemoteComposer
 from composer_tier.errors import ComposerTierError
 from storage import ArtifactStore
@@ -31,15 +32,6 @@ T = TypeVar("T")
 RETRIES = 3  # calls made again after a retriable tier error; a fourth failure fails the job
 RETRY_PAUSE_S = (0.5, 1.0, 2.0)  # Serve drops a dead replica at once and starts another meanwhile
 IN_FLIGHT = 8  # pieces sent to the tier to finish at once (MUSE_RENDER_THREADS overrides)
-
-
-def current_job() -> int | str | None:
-    """The job the calling task works on, when the runner has bound one for its logs."""
-    try:
-        from composer.log_json import JOB_ID
-    except ImportError:
-        return None
-    return JOB_ID.get()
 
 
 class RemoteComposerWorker(ComposerWorker):
@@ -62,7 +54,7 @@ class RemoteComposerWorker(ComposerWorker):
     async def remix(self, request: CompositionRequest, parent: Record | None,
                     parent_request: CompositionRequest, job_id: int | str | None = None) -> Draft:
         """The stored score is read here (the replicas see no storage) and sent with the call."""
-        job_id = job_id if job_id is not None else current_job()
+        job_id = job_id if job_id is not None else JOB_ID.get()  # bound by the runner
         stored = await self._run(self._stored_score, parent)
         engine = parent_engine(parent)
         return await self._retry(lambda: self.remote.remix(parent_request, request, stored, engine, job_id),
@@ -70,7 +62,7 @@ class RemoteComposerWorker(ComposerWorker):
 
     async def finish(self, draft: Draft, limit_bytes: int, job_id: int | str | None = None) -> Finished:
         """Rendered and encoded on a replica; attached and stored here exactly like a local piece."""
-        job_id = job_id if job_id is not None else current_job()
+        job_id = job_id if job_id is not None else JOB_ID.get()  # bound by the runner
         piece = await self._retry(lambda: self.remote.finish(draft, limit_bytes, job_id), "finish",
                                   _names([job_id]))
         return await asyncio.get_running_loop().run_in_executor(self.renderers,
