@@ -37,6 +37,12 @@ class Draft:
     sung: Any = None  # composer.sing.SungLine when a voice sings the lyrics
     compose_s: float = 0.0  # this draft's share of the batch that composed it
     stages_s: dict[str, float] = field(default_factory=dict)  # plan, melody, arrange: shares of compose_s
+    # a lone piece's band, rendering since before its melody was written (a Future of the band bus);
+    # it stays in this process: a draft sent elsewhere renders its band when it is finished
+    band_audio: Any = field(default=None, repr=False, compare=False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "band_audio": None}
 
 
 @dataclass

@@ -19,10 +19,10 @@ from typing import Any
 
 import numpy as np
 
-from composer.arrange import arrange
+from composer.arrange import arrange, arrange_band, band_score
 from composer.audio.encode import encode_audio
 from composer.audio.mix import MixSettings, mix, mix_with_stems
-from composer.audio.render import render_buses
+from composer.audio.render import render_buses, render_tracks, synth_free
 from composer.audio.upload_fit import fit_audio
 from composer.catalog import Catalog, default_catalog
 from composer.errors import MuseError
@@ -150,6 +150,8 @@ class Composer:
         plans = [with_syllable_plan(make_plan(r, catalog.theme_of(r), catalog.voice(r.voice), random.Random(r.seed)))
                  for r in requests]
         clock.lap("plan")
+        # a lone piece's band does not wait for its melody: it renders on the other core meanwhile
+        early = self._start_band(requests[0], plans[0]) if len(requests) == 1 else None
         melodies: list[list] = [[] for _ in requests]
         by_engine: dict[str, list[int]] = {}
         for i, r in enumerate(requests):
@@ -162,14 +164,26 @@ class Composer:
                 melodies[i] = notes
             infos[name] = engine.info.to_manifest()
         clock.lap("melody")
-        drafts = [draft_of(r, plan, arrange(plan, melody, r.seed), infos[r.engine])
+        drafts = [draft_of(r, plan, arrange(plan, melody, r.seed, early[0] if early else None), infos[r.engine])
                   for r, plan, melody in zip(requests, plans, melodies)]
+        if early:
+            drafts[0].band_audio = early[1]
         clock.lap("arrange")
         shares = {stage: seconds / max(1, len(drafts)) for stage, seconds in clock.laps.items()}
         for draft in drafts:
             draft.stages_s = dict(shares)
             draft.compose_s = sum(shares.values())
         return drafts
+
+    @staticmethod
+    def _start_band(request: CompositionRequest, plan: Plan) -> tuple[list, Any] | None:
+        """The band's tracks, and their rendering started on a side thread (a Future of the bus);
+        None when the piece will not render a plain band bus (no audio, stems, a singing voice), or
+        when every synth is busy rendering other pieces (a loaded server gains nothing from it)."""
+        if request.format not in AUDIO_FORMATS or request.stems or plan.voice.sings or not synth_free():
+            return None
+        band = arrange_band(plan, request.seed)
+        return band, _SIDE.submit(render_tracks, band_score(plan, band), band)
 
     # -- audio and files ---------------------------------------------------------------------
     def render(self, draft: Draft) -> np.ndarray:
@@ -188,7 +202,11 @@ class Composer:
             return song.master, {"vocals": song.vocals, "accompaniment": song.accompaniment}, song.sing_s
         if stems:  # the melody instrument and the band, for remixing elsewhere
             return (*mix_with_stems(render_buses(score, separate_lead=True), settings, score.duration_s), 0.0)
-        buses = render_buses(score, separate_lead=settings.lead_needs_own_bus)
+        if draft.band_audio is not None:  # rendered while the melody was written: only the lead is left
+            band = draft.band_audio.result()
+            buses = {"band": band, "lead": render_tracks(score, [t for t in score.tracks if t.bus == "lead"])}
+        else:
+            buses = render_buses(score, separate_lead=settings.lead_needs_own_bus)
         return mix(buses, settings, score.duration_s), {}, 0.0
 
     def finish(self, draft: Draft, *, size_limit_bytes: int | None = None) -> Piece:

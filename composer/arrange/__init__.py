@@ -44,18 +44,34 @@ def _dynamics(plan: Plan, notes: list[Note]) -> list[Note]:
     return out
 
 
-def arrange(plan: Plan, melody: list[Note], seed: int) -> Score:
+def arrange(plan: Plan, melody: list[Note], seed: int, band: list[Track] | None = None) -> Score:
+    """The whole score: the lead around `melody`, and the band (`arrange_band`, or the one given,
+    which a caller arranged and started rendering while the melody was being written)."""
+    lead = _lead_track(plan, melody, plan.theme.spec["dynamics"]["velocity"],
+                       plan.voice.spec.get("arrangement", {}).get("drum_led", False))
+    swing_amount, human = _feel(plan)
+    lead.notes = _performed(plan, lead, swing_amount, human, random.Random(seed * 104729 + 7))
+    return band_score(plan, [lead] + (band if band is not None else arrange_band(plan, seed)))
+
+
+def arrange_band(plan: Plan, seed: int) -> list[Track]:
+    """Harmony, bass, pad and drums, as played. They depend on the plan alone, not on the melody
+    (each part has its own random stream), so a piece's band can be arranged and rendered while
+    the model writes its melody."""
     rng = random.Random(seed * 104729 + 3)
     shape = plan.voice.spec.get("arrangement", {})
-    feel = plan.theme.spec["feel"]
-    swing_amount = feel.get("swing", 0.33 if feel["groove"] in ("swing", "shuffle") else 0.0)
-    human = feel.get("humanize", 0.4)
-    tracks = _pitched_tracks(plan, melody, shape)
+    swing_amount, human = _feel(plan)
+    tracks = _band_tracks(plan, shape)
     drums = _drum_track(plan, shape, rng)
     if drums is not None:
         tracks.append(drums)
     for track in tracks:
         track.notes = _performed(plan, track, swing_amount, human, rng)
+    return tracks
+
+
+def band_score(plan: Plan, tracks: list[Track]) -> Score:
+    """A score of `tracks` in the plan's tempo, meter, key and form."""
     sounding_key = plan.key.transposed(plan.request.pitch)
     return Score(
         tempo=plan.tempo,
@@ -71,14 +87,20 @@ def arrange(plan: Plan, melody: list[Note], seed: int) -> Score:
     )
 
 
+def _feel(plan: Plan) -> tuple[float, float]:
+    """(swing, humanise) amounts from the theme's feel."""
+    feel = plan.theme.spec["feel"]
+    return feel.get("swing", 0.33 if feel["groove"] in ("swing", "shuffle") else 0.0), feel.get("humanize", 0.4)
+
+
 def _program(theme: dict, shape: dict, role: str) -> int | None:
     """The voice recolours a role unless the theme keeps that instrument as its signature."""
     own = theme["instruments"].get(role)
     return own if role in set(theme["instruments"].get("keep", [])) else shape.get(f"{role}_program", own)
 
 
-def _pitched_tracks(plan: Plan, melody: list[Note], shape: dict) -> list[Track]:
-    """Lead (or vocals), harmony, bass and, unless the drums lead, a pad."""
+def _band_tracks(plan: Plan, shape: dict) -> list[Track]:
+    """Harmony, bass and, unless the drums lead, a pad."""
     theme = plan.theme.spec
     velocity = theme["dynamics"]["velocity"]
     drum_led = shape.get("drum_led", False)
@@ -86,7 +108,6 @@ def _pitched_tracks(plan: Plan, melody: list[Note], shape: dict) -> list[Track]:
     style = shape.get("accompaniment") or ("pad" if drum_led else theme["accompaniment"]["style"])
     harmony_program, bass_program, pad_program = (_program(theme, shape, role) for role in ("harmony", "bass", "pad"))
     tracks = [
-        _lead_track(plan, melody, velocity, drum_led),
         Track("harmony", harmony_program, 1,
               harmony_part(plan, style, theme["accompaniment"].get("octave", 4), round(velocity * 0.72 * harmony_level)),
               instrument=instrument_name(harmony_program), volume=90, pan=48, reverb_send=60),

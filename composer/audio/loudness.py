@@ -53,13 +53,17 @@ def integrated_lufs(audio: np.ndarray, rate: int, reference: bool = False) -> fl
     """Loudness of a (frames, channels) float signal in LUFS; -inf for silence."""
     if audio.ndim == 1:
         audio = audio[:, None]
-    weighted = k_weighted(audio, rate, reference)
+    return weighted_lufs(k_weighted(audio, rate, reference), rate)
+
+
+def weighted_lufs(weighted: np.ndarray, rate: int) -> float:
+    """Gated loudness of an already K-weighted (frames, channels) signal. Split from
+    `integrated_lufs` because the weighting is linear: a caller that changes a signal in a few places
+    updates its weighted copy there instead of weighting the whole signal again."""
     block, hop = int(0.4 * rate), int(0.1 * rate)
     if len(weighted) < block:
         return float("-inf")
-    starts = np.arange(0, len(weighted) - block + 1, hop)
-    squares = np.cumsum(np.concatenate([np.zeros((1, weighted.shape[1])), weighted ** 2]), axis=0)
-    power = ((squares[starts + block] - squares[starts]) / block).sum(axis=1)
+    power = _block_power(weighted, block, hop)
     with np.errstate(divide="ignore"):
         loud = -0.691 + 10 * np.log10(power)
     gated = power[loud > -70]
@@ -68,3 +72,15 @@ def integrated_lufs(audio: np.ndarray, rate: int, reference: bool = False) -> fl
     relative = -0.691 + 10 * np.log10(gated.mean()) - 10
     final = power[(loud > -70) & (loud > relative)]
     return float(-0.691 + 10 * np.log10(final.mean()))
+
+
+def _block_power(weighted: np.ndarray, block: int, hop: int) -> np.ndarray:
+    """Mean square of each gating block (400 ms every 100 ms), summed over channels. A block is four
+    hops at the usual rates, so the squares are summed once per hop and four hops added up."""
+    count = (len(weighted) - block) // hop + 1
+    if block == 4 * hop:
+        hops = np.square(weighted[: (count + 3) * hop].reshape(count + 3, hop, -1), dtype=np.float64).sum(axis=(1, 2))
+        return (hops[:-3] + hops[1:-2] + hops[2:-1] + hops[3:]) / block
+    squares = np.cumsum(np.concatenate([np.zeros((1, weighted.shape[1])), weighted ** 2]), axis=0)
+    starts = np.arange(count) * hop
+    return ((squares[starts + block] - squares[starts]) / block).sum(axis=1)

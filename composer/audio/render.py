@@ -184,6 +184,11 @@ class SynthPool:
         except Exception:  # noqa: BLE001 - the borrower loads again and raises the error itself
             log.debug("background synth load failed", exc_info=True)
 
+    def free(self) -> bool:
+        """Whether a borrower would get a synth without loading one: one is idle or on its way."""
+        with self._lock:
+            return bool(self._idle) or self._loading is not None
+
     @contextlib.contextmanager
     def borrow(self) -> Iterator[Synth]:
         loading = None
@@ -229,9 +234,20 @@ def preload_synth() -> None:
     _pool.preload()
 
 
+def synth_free() -> bool:
+    """Whether a render could start now without loading another synth (a 148 MB soundfont each)."""
+    return _pool.free()
+
+
 def borrow_synth() -> contextlib.AbstractContextManager[Synth]:
     """A synth for this thread's render; back to the pool afterwards."""
     return _pool.borrow()
+
+
+def render_tracks(score: Score, tracks: list[Track]) -> np.ndarray:
+    """Some of a score's tracks, the length of the whole piece and its tail (one bus of a mix)."""
+    with borrow_synth() as synth:
+        return synth.render_tracks(score, tracks, score.duration_s + TAIL_S)
 
 
 def render_buses(score: Score, separate_lead: bool) -> dict[str, np.ndarray]:
