@@ -77,8 +77,12 @@ def draft_of(request: CompositionRequest, plan: Plan, score: Score, engine: dict
 
 
 class Composer:
-    def __init__(self, catalog: Catalog | None = None, engines: dict[str, MelodyEngine] | None = None):
+    def __init__(self, catalog: Catalog | None = None, engines: dict[str, MelodyEngine] | None = None,
+                 early_band: bool = True):
         self.catalog = catalog or default_catalog()
+        # render a lone piece's band while its melody is written; off where drafts leave the process
+        # between composing and finishing (the composer tier), which would render the band twice
+        self.early_band = early_band
         self._engines: dict[str, MelodyEngine] = dict(engines or {})
         self._engine_lock = threading.Lock()  # a background preload and a request never load one twice
 
@@ -151,7 +155,7 @@ class Composer:
                  for r in requests]
         clock.lap("plan")
         # a lone piece's band does not wait for its melody: it renders on the other core meanwhile
-        early = self._start_band(requests[0], plans[0]) if len(requests) == 1 else None
+        early = self._start_band(requests[0], plans[0]) if self.early_band and len(requests) == 1 else None
         melodies: list[list] = [[] for _ in requests]
         by_engine: dict[str, list[int]] = {}
         for i, r in enumerate(requests):

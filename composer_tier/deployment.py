@@ -47,7 +47,8 @@ class ComposerDeployment:
 
     def __init__(self, packs_dir: str | None = None):
         packs_dir = packs_dir or os.environ.get("MUSE_PACKS_DIR") or None
-        self.composer = Composer(load_catalog(packs_dir))
+        # drafts go back to the bot between compose and finish: a band rendered early would be lost
+        self.composer = Composer(load_catalog(packs_dir), early_band=False)
         self.engine = ""
         self._composing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="muse-compose")
         self._finishing = ThreadPoolExecutor(max_workers=_cpus(), thread_name_prefix="muse-render")

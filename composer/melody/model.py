@@ -214,7 +214,8 @@ def _spec(plan: Plan, layout: list[tuple[Section, int | None]], tok: Tokenizer, 
     return MelodySpec(header, bars, bar_ticks, pitches, float(melody.get("temperature", 1.0)) * temperature_scale,
                       float(melody.get("top_p", top_p)), seed, max_rest_ticks=pulse_ticks if sung is not None else None,
                       pulse_ticks=pulse_ticks if sung is not None else None,
-                      step_ticks=round(grid_step(plan.meter) * TICKS_PER_QUARTER))
+                      step_ticks=round(grid_step(plan.meter) * TICKS_PER_QUARTER),
+                      final_pitches=frozenset(p for p in pitches if p % 12 == 0))
 
 
 def _notes(plan: Plan, layout: list[tuple[Section, int | None]], decoded: list[tuple[float, float, int]]) -> list[Note]:

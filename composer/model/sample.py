@@ -1,7 +1,8 @@
 """Constrained, batched sampling: the grammar and the request decide which tokens are possible at
 each step, the model picks among them. Only what the request fixes is masked (the bar count and
-length, the voice's register, a singer's syllables per bar); pitch choice, rests, chord tones and
-the cadence are the model's. Impossible tokens are masked, never rejected after the fact.
+length, the voice's register, a singer's syllables per bar, the key's tonic as the closing note);
+pitch choice, rests, chord tones and the way the cadence gets home are the model's. Impossible
+tokens are masked, never rejected after the fact.
 """
 
 from __future__ import annotations
@@ -15,6 +16,17 @@ from composer.model.tokenizer import DURATIONS, POSITIONS, PITCH_HIGH, PITCH_LOW
 
 
 _POSITION_SET = frozenset(POSITIONS)
+
+
+class _LastPosition(dict):
+    """bar length in ticks → the latest onset a note may have in such a bar."""
+
+    def __missing__(self, bar_ticks: int) -> int:
+        self[bar_ticks] = max((k for k in POSITIONS if k < bar_ticks), default=0)
+        return self[bar_ticks]
+
+
+_LAST_POSITION = _LastPosition()
 
 
 @dataclass
@@ -42,6 +54,8 @@ class MelodySpec:
     max_rest_ticks: int | None = None  # longest silence allowed inside a bar (None: any)
     pulse_ticks: int | None = None  # the felt beat, for bars with planned `notes`
     step_ticks: int = 3  # in bars with planned `notes`: the grid their onsets and lengths keep to
+    # pitches the tune's closing note may take (the requested key's tonic); None: any
+    final_pitches: frozenset[int] | None = None
 
 
 class _Cursor:
@@ -63,6 +77,10 @@ class _Cursor:
         self.planned_total = sum(counts)
         self.planned_after = [sum(counts[i + 1:]) for i in range(len(counts))]
         self._next_on: list[list[int]] | None = None  # [strength][tick] → first position there or later
+        self.pitch = -1  # of the note being written, or of the last one
+        # the bar the closing note is in: the last bar, or for a sung tune the last bar with a syllable
+        self.closing_bar = next((i for i in range(len(counts) - 1, -1, -1) if counts[i]), len(counts) - 1) \
+            if self.planned_total else len(counts) - 1
 
     @property
     def done(self) -> bool:
@@ -94,17 +112,42 @@ class _Cursor:
                 last = min(last, self.next_free + gap)
             ids = [self.tok.ids[f"POS_{k}"] for k in POSITIONS if self.next_free <= k <= last]
             if gap is None or self.spec.bar_ticks - self.next_free <= gap or not ids:
-                ids.append(self._bar_end())
+                if not (ids and self._must_go_on()):
+                    ids.append(self._bar_end())
             return ids
         if self.stage == "pitch":
+            if self._closing_note():
+                closing = [self.pitch_of[p] for p in self.spec.pitches if p in self.spec.final_pitches]
+                if closing:
+                    return closing
             return [self.pitch_of[p] for p in self.spec.pitches]
         if self.stage == "dur":
             if bar.notes is not None:
                 return self._planned_durations(bar.notes)
             room = self.spec.bar_ticks - self.onset
-            fits = [self.tok.ids[f"DUR_{d}"] for d in DURATIONS if d <= room]
-            return fits or [self.tok.ids[f"DUR_{DURATIONS[0]}"]]
+            fits = [d for d in DURATIONS if d <= room]
+            if self._must_go_on():  # leave room for the note that closes the tune
+                fits = [d for d in fits if self.onset + d <= _LAST_POSITION[self.spec.bar_ticks]] or fits
+            return [self.tok.ids[f"DUR_{d}"] for d in fits] or [self.tok.ids[f"DUR_{DURATIONS[0]}"]]
         raise AssertionError(self.stage)
+
+    # -- the closing note: the request's key is the tune's tonic, so the tune ends on it ---------------
+    def _must_go_on(self) -> bool:
+        """In the closing bar of a free tune, with no note yet or the last one off the tonic: the tune
+        may not end here."""
+        return (self.spec.final_pitches is not None and self.bar == self.closing_bar
+                and self.spec.bars[self.bar].notes is None
+                and (self.placed == 0 or self.pitch not in self.spec.final_pitches))
+
+    def _closing_note(self) -> bool:
+        """Whether the note being written must be the closing one: the last syllable of a sung tune,
+        or in a free tune's closing bar a note after which no other fits."""
+        if self.spec.final_pitches is None or self.bar != self.closing_bar:
+            return False
+        notes = self.spec.bars[self.bar].notes
+        if notes is not None:
+            return self.placed >= len(notes)
+        return self.onset + DURATIONS[0] > _LAST_POSITION[self.spec.bar_ticks]
 
     def _bar_end(self) -> int:
         """The token that closes this bar: BAR, or EOS after the last bar (as in training tunes)."""
@@ -201,6 +244,7 @@ class _Cursor:
             self.placed += 1
             self.stage = "pitch"
         elif name.startswith("PITCH_"):
+            self.pitch = int(name[6:])
             self.stage = "dur"
         elif name.startswith("DUR_"):
             self.next_free = self.onset + int(name[4:])

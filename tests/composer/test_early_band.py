@@ -76,3 +76,11 @@ def test_no_early_band_while_every_synth_is_busy(composer, make_request):
         (draft,) = composer.compose_scores([make_request("a calm walk", seed=5, length=10)])
     assert draft.band_audio is None
     assert composer.finish(draft).artifacts["audio"]
+
+
+def test_a_composer_whose_drafts_leave_the_process_renders_no_early_band(catalog, make_request):
+    from composer.pipeline import Composer
+
+    tier = Composer(catalog, early_band=False)  # as the composer tier's replicas build theirs
+    (draft,) = tier.compose_scores([make_request("a calm walk", seed=5, length=10)])
+    assert draft.band_audio is None

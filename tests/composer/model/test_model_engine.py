@@ -85,7 +85,7 @@ def test_trained_weights_learned_what_the_sampler_no_longer_forces(model_engine,
     assert trained["in_scale"] >= 0.9 > 0.7 >= untrained["in_scale"]
     assert trained["chord_tones"] >= 0.6 > 0.45 >= untrained["chord_tones"]
     assert trained["key"] >= 0.75 > 0.3 >= untrained["key"]
-    assert trained["tonic_end"] >= 0.6 > untrained["tonic_end"]
+    assert trained["tonic_end"] == untrained["tonic_end"] == 1.0  # the request's key closes every tune
 
 
 @pytest.mark.slow

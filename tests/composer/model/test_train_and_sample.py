@@ -154,3 +154,24 @@ def test_fast_forward_matches_transformers(tok):
     assert torch.allclose(fast.step(x[:, :4], cache), reference[:, 3], atol=1e-4)
     assert torch.allclose(fast.step(x[:, 4:5], cache), reference[:, 4], atol=1e-4)
     assert torch.allclose(fast.step(x[:, 5:], cache), reference[:, 9], atol=1e-4)
+
+
+@pytest.mark.parametrize("bar_ticks", [24, 36, 48])
+def test_a_tune_closes_on_the_requested_tonic_even_untrained(tok, bar_ticks):
+    """The key is the request's, so the closing note is its tonic; how the tune gets there (rests,
+    rhythm, the notes before it, the closing note's length) stays the model's."""
+    import torch
+
+    from dataclasses import replace as with_
+
+    torch.manual_seed(0)
+    model = build_model(ModelConfig(vocab_size=len(tok), **TINY)).eval()
+    specs = [with_(_spec(tok, seed, bar_ticks=bar_ticks), final_pitches=frozenset({60, 72})) for seed in range(12)]
+    pieces = [tok.decode(ids, bar_ticks / 12) for ids in generate(model, tok, specs)]
+    bar_q = bar_ticks / 12
+    assert all(notes[-1][2] in (60, 72) for notes in pieces)
+    assert all(notes[-1][0] >= 5 * bar_q for notes in pieces)  # the closing bar holds a note
+    lengths = {notes[-1][1] for notes in pieces}
+    before = {notes[-2][2] % 12 for notes in pieces}
+    assert len(lengths) > 1 and len(before) > 1  # closings vary
+    assert all(b[0] + 1e-9 >= a[0] + a[1] for notes in pieces for a, b in zip(notes, notes[1:]))
