@@ -105,7 +105,7 @@ def main() -> None:
           [["one at a time (compose each, one thread)", str(alone_s)],
            [f"one model pass, finished on {workers} threads", str(together_s)],
            ["batching gain", f"{gain:.2f}x (target ≥ {GAIN_TARGET:.0f}x: {'met' if gain >= GAIN_TARGET else 'not met'})"]])
-    print("\nThe sampler runs on one torch thread (tiny matrix products gain nothing from more). A piece is "
+    print("\nThe sampler runs on one BLAS thread (tiny matrix products gain nothing from more). A piece is "
           "finished (rendered, encoded, drawn) in full on one thread; FluidSynth, the effects and the MP3 "
           "encoder release the GIL, so finishing threads share the cores.")
 

@@ -436,7 +436,7 @@ def main() -> None:
         peer.detail()
 
     print(f"\nAll fp32 on CPU, `torch.inference_mode()`, {torch.get_num_threads()} torch threads for the peers "
-          f"(Muse's melody model samples on one). Peer prompts are {PEER_PROMPT_TOKENS} random text tokens. Load "
+          f"(Muse's melody model samples in NumPy on one BLAS thread). Peer prompts are {PEER_PROMPT_TOKENS} random text tokens. Load "
           f"average (1 min) at the start: {load_before}. The section took {(time.perf_counter() - started) / 60:.1f} "
           f"min" + (" (quick mode: fewer runs, shorter generations)" if fast else "") + ". Run conditions:\n")
     table(["phase", "minutes", "cores busy (CPU ÷ wall)", "load average (1 min) at its end"], phases.rows)

@@ -847,7 +847,7 @@ def print_section(cpu: CpuFigures, gpu: GpuFigures | None, inputs: CapacityInput
           f"replica, the model pass {cpu.lone_compose_s:.2f} s and finishing {cpu.lone_finish_s:.2f} s a piece.")
     print("- Deploy (`serve run` to every replica running, model warm): "
           + ", ".join(f"{n} replica(s) {s:.1f} s" for n, s in cpu.deploy_s.items()) + ".")
-    print("- Threads per replica: one composing thread (the model samples on one torch thread, "
+    print("- Threads per replica: one composing thread (the model samples on one BLAS thread, "
           "composer/melody/model.py `_one_thread`), `finish_threads` render threads = the replica's Ray CPUs (1), "
           "and the pipeline's side thread for the picture; Ray sets OMP_NUM_THREADS to the replica's CPUs (1) "
           "in the worker. Threads that did ≥ 5 % of a replica's CPU in the pinned 2-replica runs (from "

@@ -79,11 +79,9 @@ class NGramStepper:
             p[tokens] += np.maximum(counts - DISCOUNT, 0) / total
         return p
 
-    def step(self, ids, cache: dict, counts: list[int] | None = None):
-        import torch
-
+    def step(self, ids, cache: dict, counts: list[int] | None = None) -> np.ndarray:
         rows = []
-        for row, (history, new) in enumerate(zip(cache["history"], ids.tolist())):
+        for row, (history, new) in enumerate(zip(cache["history"], np.asarray(ids).tolist())):
             history.extend(new[:counts[row]] if counts is not None else new)  # the rest is padding
             rows.append(np.log(self.distribution(history[-(self.ngram.order - 1):])))
-        return torch.tensor(np.stack(rows), dtype=torch.float32)
+        return np.stack(rows).astype(np.float32)

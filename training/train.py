@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from training.dataset import load_split
-from composer.model.model import ModelConfig, build, read_checkpoint, save_checkpoint
+from composer.model.model import ModelConfig, build, read_checkpoint, save_checkpoint, torch_state
 from composer.model.tokenizer import Tokenizer
 
 log = logging.getLogger(__name__)
@@ -186,7 +186,7 @@ def _model_and_optimizer(model_cfg: ModelConfig, cfg: TrainConfig, device: str):
 
 def _load_weights(model, weights: dict, init: Path, device: str) -> None:
     """An exported checkpoint's weights (the optimizer starts fresh: its state was not exported)."""
-    model.load_state_dict({k: v.to(device) for k, v in weights.items()}, strict=False)
+    model.load_state_dict({k: v.to(device) for k, v in torch_state(weights).items()}, strict=False)
     model.tie_weights()
     log.info("weights from %s", init)
 

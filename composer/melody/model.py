@@ -16,12 +16,10 @@ from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
-import torch
-
 from composer.melody import EngineInfo
 from composer.melody.rhythm import beat_strength, grid_step, sung_rhythm
 from composer.model.chords import quality_of
-from composer.model.fast import FastGPT
+from composer.model.fast import fast_model
 from composer.model.model import CheckpointError, read_checkpoint
 from composer.model.paths import CHECKPOINT_DIR
 from composer.model.sample import BarSpec, MelodySpec, generate
@@ -49,16 +47,33 @@ def checkpoint_exists(folder: Path = DEFAULT_CHECKPOINT) -> bool:
 
 
 def model_device() -> str:
-    """MUSE_MODEL_DEVICE, or by default a GPU when torch sees one (a GPU replica of the composer
-    tier) and the CPU otherwise. The CPU path is the one every fingerprint is recorded on."""
+    """MUSE_MODEL_DEVICE, or by default a GPU when there is one (a GPU replica of the composer tier)
+    and the CPU otherwise. The CPU path is the one every fingerprint is recorded on; it runs in
+    NumPy, so torch is imported only to look for (and use) a GPU."""
     chosen = os.environ.get("MUSE_MODEL_DEVICE", "auto").strip().lower() or "auto"
     if chosen == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
+        return "cuda" if _gpu_available() else "cpu"
     if not re.fullmatch(r"cpu|cuda(:\d+)?", chosen):
         raise CheckpointError(f"MUSE_MODEL_DEVICE must be auto, cpu, cuda or cuda:N, got {chosen!r}")
-    if chosen.startswith("cuda") and not torch.cuda.is_available():
+    if chosen.startswith("cuda") and not _gpu_available():
         raise CheckpointError(f"MUSE_MODEL_DEVICE is {chosen}, but torch sees no GPU here")
     return chosen
+
+
+def _gpu_available() -> bool:
+    """Whether torch sees a GPU; without importing torch where it cannot (its CPU-only build, or no
+    NVIDIA device node), so a CPU host's cold start stays free of it."""
+    from importlib import metadata
+
+    try:
+        version = metadata.version("torch")
+    except metadata.PackageNotFoundError:
+        return False
+    if version.endswith("+cpu") or not any(Path("/dev").glob("nvidia[0-9]*")):
+        return False
+    import torch
+
+    return torch.cuda.is_available()
 
 
 class ModelEngine:
@@ -69,7 +84,7 @@ class ModelEngine:
             raise CheckpointError(f"no melody model at {checkpoint}; train one with `muse train` "
                                   "or use --engine rules")
         state, self.config, self.tokenizer, meta = read_checkpoint(checkpoint)
-        self.fast = FastGPT(state, self.config, device or model_device())
+        self.fast = fast_model(state, self.config, device or model_device())
         step = meta.get("training", {}).get("step", "?")
         try:
             shown = str(checkpoint.relative_to(CHECKPOINT_DIR.parent.parent))
@@ -91,18 +106,19 @@ class ModelEngine:
                 for plan, layout, seq in zip(plans, layouts, sequences)]
 
 
+_BLAS: list = []  # one threadpoolctl controller, made on first use (it scans the loaded libraries)
+
+
 @contextmanager
 def _one_thread():
-    """Sampling is many tiny matrix products: extra torch threads only add synchronisation (on a busy
+    """Sampling is many tiny matrix products: extra BLAS threads only add synchronisation (on a busy
     2-core machine a 30 s piece took 12 s with two threads, 0.5 s with one)."""
-    import torch
+    if not _BLAS:
+        from threadpoolctl import ThreadpoolController
 
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+        _BLAS.append(ThreadpoolController())
+    with _BLAS[0].limit(limits=1, user_api="blas"):
         yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def _layout(plan: Plan, room: int) -> list[tuple[Section, int | None]]:

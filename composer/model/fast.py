@@ -1,39 +1,66 @@
-"""A lean forward pass over the trained GPT-2 weights with a preallocated KV cache.
+"""The inference forward pass over the trained GPT-2 weights, in NumPy, with a preallocated KV cache.
 
-Sampling feeds one token per step, where the generic `transformers` forward spends most of its time
-in Python dispatch; this is the same arithmetic (tested against it) in a few tensor ops per layer.
+Sampling feeds one token (or a forced run of a few) per step, so the cost is many small matrix
+products: NumPy does those as fast as torch on this CPU and needs no torch at all, so a cold
+`muse compose` or `muse bot` never imports it (about a second of every start). The same arithmetic
+as `transformers`' GPT-2 (tested against it). A GPU replica uses `fast_cuda.CudaGPT` instead;
+`fast_model` picks by device.
 """
 
 from __future__ import annotations
 
 import math
+from typing import Any, Mapping
 
-import torch
-import torch.nn.functional as F
-
+import numpy as np
 
 LAYER_NORM_EPS = 1e-5  # GPT-2's
+_GELU_C = math.sqrt(2.0 / math.pi)
+_PARTS = ("ln_1.weight", "ln_1.bias", "attn.c_attn.weight", "attn.c_attn.bias", "attn.c_proj.weight",
+          "attn.c_proj.bias", "ln_2.weight", "ln_2.bias", "mlp.c_fc.weight", "mlp.c_fc.bias",
+          "mlp.c_proj.weight", "mlp.c_proj.bias")
+
+
+def fast_model(state: Mapping[str, Any], config, device: str = "cpu"):
+    """The forward pass for `device`: NumPy on the CPU, torch on a GPU."""
+    if device == "cpu":
+        return FastGPT(state, config)
+    from composer.model.fast_cuda import CudaGPT
+
+    return CudaGPT(state, config, device)
+
+
+def _array(value: Any) -> np.ndarray:
+    if hasattr(value, "detach"):  # a torch tensor (a model being evaluated, or a torch checkpoint)
+        value = value.detach().float().cpu().numpy()
+    return np.ascontiguousarray(value, dtype=np.float32)
+
+
+def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    width = np.float32(1.0 / x.shape[-1])
+    centred = x - np.add.reduce(x, axis=-1, keepdims=True) * width
+    var = np.add.reduce(centred * centred, axis=-1, keepdims=True) * width
+    return centred / np.sqrt(var + np.float32(LAYER_NORM_EPS)) * weight + bias
+
+
+def _gelu(x: np.ndarray) -> np.ndarray:
+    """GPT-2's tanh approximation."""
+    return 0.5 * x * (1.0 + np.tanh(_GELU_C * (x + 0.044715 * x * x * x)))
 
 
 class FastGPT:
-    """Built from a GPT-2 state dict and its ModelConfig (no `transformers` import needed)."""
+    """Built from a GPT-2 state dict (NumPy arrays or torch tensors) and its ModelConfig."""
 
-    def __init__(self, state: dict, config, device: str | torch.device = "cpu"):
-        # `device`: "cpu" (the default, and all a bot host needs) or a GPU the composer tier's replica owns
-        self.device = torch.device(device)
-        sd = {k: v.detach().float().to(self.device) for k, v in state.items()}
-        cfg = config
-        self.n_head, self.n_embd, self.eps = cfg.n_head, cfg.n_embd, LAYER_NORM_EPS
-        self.n_positions = cfg.n_positions
-        self.wte, self.wpe = sd["transformer.wte.weight"], sd["transformer.wpe.weight"]
-        self.ln_f = (sd["transformer.ln_f.weight"], sd["transformer.ln_f.bias"])
-        self.layers = []
-        for i in range(cfg.n_layer):
-            p = f"transformer.h.{i}."
-            self.layers.append({name: sd[p + name] for name in (
-                "ln_1.weight", "ln_1.bias", "attn.c_attn.weight", "attn.c_attn.bias", "attn.c_proj.weight",
-                "attn.c_proj.bias", "ln_2.weight", "ln_2.bias", "mlp.c_fc.weight", "mlp.c_fc.bias",
-                "mlp.c_proj.weight", "mlp.c_proj.bias")})
+    device = "cpu"
+
+    def __init__(self, state: Mapping[str, Any], config):
+        self.n_head, self.n_embd = config.n_head, config.n_embd
+        self.n_positions = config.n_positions
+        self.wte, self.wpe = _array(state["transformer.wte.weight"]), _array(state["transformer.wpe.weight"])
+        self.wte_t = np.ascontiguousarray(self.wte.T)
+        self.ln_f = (_array(state["transformer.ln_f.weight"]), _array(state["transformer.ln_f.bias"]))
+        self.layers = [{name: _array(state[f"transformer.h.{i}.{name}"]) for name in _PARTS}
+                       for i in range(config.n_layer)]
 
     @classmethod
     def from_model(cls, model) -> "FastGPT":
@@ -41,96 +68,49 @@ class FastGPT:
 
     def new_cache(self, batch: int) -> dict:
         shape = (batch, self.n_head, self.n_positions, self.n_embd // self.n_head)
-        dev = self.device
-        return {"k": [torch.zeros(shape, device=dev) for _ in self.layers],
-                "v": [torch.zeros(shape, device=dev) for _ in self.layers],
-                "length": 0, "lengths": None}
+        return {"k": [np.zeros(shape, dtype=np.float32) for _ in self.layers],
+                "v": [np.zeros(shape, dtype=np.float32) for _ in self.layers],
+                "lengths": np.zeros(batch, dtype=np.int64)}
 
-    @torch.inference_mode()
-    def step(self, ids: torch.Tensor, cache: dict, counts: list[int] | None = None) -> torch.Tensor:
-        """Logits after feeding `ids` (batch × k) on top of `cache`, at each row's last new token.
-
-        With `counts`, row b feeds only its first counts[b] tokens (the rest is padding): rows of a
-        batch move through their sequences at their own pace, each in its own cache slots, so a
-        row's tokens are fed in the same runs as when it is sampled alone.
-        """
-        ids = ids.to(self.device)
-        if counts is None and cache["lengths"] is None:
-            logits = self._step_even(ids, cache)
-        else:
-            logits = self._step_ragged(ids, cache, counts if counts is not None else [ids.shape[1]] * ids.shape[0])
-        return logits.to("cpu")  # the sampler's masks and draws stay on the CPU
-
-    def _block(self, x: torch.Tensor, layer: dict, attend) -> torch.Tensor:
-        """One transformer block over tokens laid flat (tokens × n_embd). `attend(q, k, v)`, each
-        tokens × heads × head size, stores the keys and values and returns the attention output
-        (tokens × n_embd): the one thing the even and the ragged step do differently."""
-        hd = self.n_embd // self.n_head
-        h = F.layer_norm(x, (self.n_embd,), layer["ln_1.weight"], layer["ln_1.bias"], self.eps)
-        q, kk, v = torch.addmm(layer["attn.c_attn.bias"], h, layer["attn.c_attn.weight"]).view(
-            -1, 3, self.n_head, hd).unbind(1)
-        x = x + torch.addmm(layer["attn.c_proj.bias"], attend(q, kk, v), layer["attn.c_proj.weight"])
-        h = F.layer_norm(x, (self.n_embd,), layer["ln_2.weight"], layer["ln_2.bias"], self.eps)
-        h = F.gelu(torch.addmm(layer["mlp.c_fc.bias"], h, layer["mlp.c_fc.weight"]), approximate="tanh")
-        return x + torch.addmm(layer["mlp.c_proj.bias"], h, layer["mlp.c_proj.weight"])
-
-    def _step_even(self, ids: torch.Tensor, cache: dict) -> torch.Tensor:
-        """Every row feeds all of its k tokens: one shared slot range and a causal mask."""
+    def step(self, ids, cache: dict, counts: list[int] | None = None) -> np.ndarray:
+        """Logits (batch × vocabulary) after feeding `ids` (batch × k) on top of `cache`, at each
+        row's last new token. With `counts`, row b feeds only its first counts[b] tokens (the rest
+        is padding), into its own next cache slots: rows move through their sequences at their own
+        pace, each fed in the same runs as when it is sampled alone."""
+        ids = np.asarray(ids, dtype=np.int64)
         batch, k = ids.shape
-        start = cache["length"]
-        end = start + k
-        hd = self.n_embd // self.n_head
-        causal = None
-        if k > 1:  # the new tokens see the cache and each other, causally
-            causal = torch.ones(k, end, dtype=torch.bool, device=self.device).tril(diagonal=start)
-        x = (self.wte[ids] + self.wpe[start:end]).reshape(-1, self.n_embd)
-        for layer, kc, vc in zip(self.layers, cache["k"], cache["v"]):
-            def attend(q, kk, v, kc=kc, vc=vc):
-                kc[:, :, start:end] = kk.view(batch, k, self.n_head, hd).transpose(1, 2)
-                vc[:, :, start:end] = v.view(batch, k, self.n_head, hd).transpose(1, 2)
-                att = F.scaled_dot_product_attention(q.view(batch, k, self.n_head, hd).transpose(1, 2),
-                                                     kc[:, :, :end], vc[:, :, :end], attn_mask=causal,
-                                                     scale=1 / math.sqrt(hd))
-                return att.transpose(1, 2).reshape(-1, self.n_embd)
-
-            x = self._block(x, layer, attend)
-        cache["length"] = end
-        return self._logits(x.view(batch, k, -1)[:, -1])
-
-    def _step_ragged(self, ids: torch.Tensor, cache: dict, counts: list[int]) -> torch.Tensor:
-        """Row b feeds counts[b] tokens into its own next slots; each query sees its row's slots up to
-        itself. Only the real tokens go through the dense layers (packed, row by row); the queries are
-        laid out per row for attention alone."""
-        batch, k = ids.shape
-        if cache["lengths"] is None:  # the rows were even so far
-            cache["lengths"] = torch.full((batch,), cache["length"], dtype=torch.long, device=self.device)
+        count = np.full(batch, k, dtype=np.int64) if counts is None else np.asarray(counts, dtype=np.int64)
         lengths = cache["lengths"]
-        count = torch.tensor(counts, dtype=torch.long, device=self.device)
         if int((lengths + count).max()) > self.n_positions:
             raise ValueError("a row would run past the model's context")
-        positions = lengths[:, None] + torch.arange(k, device=self.device)  # (batch, k); padding lands beyond the row's length
-        rows, cols = (torch.arange(k, device=self.device)[None, :] < count[:, None]).nonzero(as_tuple=True)  # row-major
+        positions = lengths[:, None] + np.arange(k)  # (batch, k); padding lands beyond the row's length
+        rows, cols = np.nonzero(np.arange(k)[None, :] < count[:, None])  # the real tokens, row-major
         slots = positions[rows, cols]
         end = int((lengths + count).max())
-        mask = (torch.arange(end, device=self.device)[None, None, :] <= positions[:, :, None])[:, None]  # (batch, 1, k, end)
+        # query (b, i) sees its row's slots up to its own position; one new token per row with every
+        # row as long as the others (a lone piece's usual step) sees them all
+        ragged = k > 1 or lengths.min() != lengths.max() or count.min() != count.max()
+        visible = (np.arange(end)[None, None, :] <= positions[:, :, None])[:, None] if ragged else None
         hd = self.n_embd // self.n_head
         x = self.wte[ids[rows, cols]] + self.wpe[slots]  # (real tokens, n_embd)
         for layer, kc, vc in zip(self.layers, cache["k"], cache["v"]):
-            def attend(q, kk, v, kc=kc, vc=vc):
-                kc[rows, :, slots] = kk
-                vc[rows, :, slots] = v
-                laid = q.new_zeros(batch, k, self.n_head, hd)
-                laid[rows, cols] = q
-                att = F.scaled_dot_product_attention(laid.transpose(1, 2), kc[:, :, :end], vc[:, :, :end],
-                                                     attn_mask=mask, scale=1 / math.sqrt(hd))
-                return att.transpose(1, 2)[rows, cols].reshape(-1, self.n_embd)
-
-            x = self._block(x, layer, attend)
+            h = _layer_norm(x, layer["ln_1.weight"], layer["ln_1.bias"])
+            q, kk, v = (h @ layer["attn.c_attn.weight"] + layer["attn.c_attn.bias"]).reshape(-1, 3, self.n_head, hd) \
+                .transpose(1, 0, 2, 3)
+            kc[rows, :, slots] = kk
+            vc[rows, :, slots] = v
+            laid = np.zeros((batch, k, self.n_head, hd), dtype=np.float32)
+            laid[rows, cols] = q
+            scores = laid.transpose(0, 2, 1, 3) @ kc[:, :, :end].transpose(0, 1, 3, 2) / math.sqrt(hd)  # (b, h, k, end)
+            if visible is not None:
+                scores = np.where(visible, scores, -np.inf)
+            scores = np.exp(scores - scores.max(-1, keepdims=True))
+            scores /= scores.sum(-1, keepdims=True)
+            attended = (scores @ vc[:, :, :end]).transpose(0, 2, 1, 3)[rows, cols].reshape(-1, self.n_embd)
+            x = x + attended @ layer["attn.c_proj.weight"] + layer["attn.c_proj.bias"]
+            h = _layer_norm(x, layer["ln_2.weight"], layer["ln_2.bias"])
+            x = x + _gelu(h @ layer["mlp.c_fc.weight"] + layer["mlp.c_fc.bias"]) @ layer["mlp.c_proj.weight"] \
+                + layer["mlp.c_proj.bias"]
         cache["lengths"] = lengths + count
-        cache["length"] = end
-        last = (torch.cumsum(count, 0) - 1).clamp(min=0)  # each row's last token in the packed order
-        return self._logits(x[last])
-
-    def _logits(self, x: torch.Tensor) -> torch.Tensor:
-        last = F.layer_norm(x, (self.n_embd,), self.ln_f[0], self.ln_f[1], self.eps)
-        return last @ self.wte.T
+        last = np.cumsum(count) - 1  # each row's last token in the packed order
+        return _layer_norm(x[last], *self.ln_f) @ self.wte_t

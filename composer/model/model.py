@@ -51,8 +51,9 @@ def save_checkpoint(model, config: ModelConfig, tokenizer: Tokenizer, folder: Pa
 
 
 def read_checkpoint(folder: Path) -> tuple[dict, ModelConfig, Tokenizer, dict]:
-    """(weights, ModelConfig, Tokenizer, config record) without building a `transformers` model."""
-    from safetensors.torch import load_file
+    """(weights as NumPy arrays, ModelConfig, Tokenizer, config record) without torch or
+    `transformers`: the melody engine on a CPU needs neither."""
+    from safetensors.numpy import load_file
 
     try:
         meta = json.loads((folder / "config.json").read_text())
@@ -67,9 +68,16 @@ def load_checkpoint(folder: Path):
     """(model in eval mode, ModelConfig, Tokenizer, config record) from a checkpoint folder."""
     state, config, tokenizer, meta = read_checkpoint(folder)
     model = build(config)
-    missing, unexpected = model.load_state_dict(state, strict=False)
+    missing, unexpected = model.load_state_dict(torch_state(state), strict=False)
     if unexpected or [k for k in missing if k != "lm_head.weight"]:
         raise CheckpointError(f"{folder}: weights do not match the config ({missing[:3]}, {unexpected[:3]})")
     model.tie_weights()
     model.eval()
     return model, config, tokenizer, meta
+
+
+def torch_state(state: dict) -> dict:
+    """A NumPy state dict as torch tensors, for a model being trained or evaluated."""
+    import torch
+
+    return {name: torch.from_numpy(value.copy()) for name, value in state.items()}

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import torch
+import numpy as np
 
 from composer.model.fast import FastGPT
-from composer.model.tokenizer import DURATIONS, POSITIONS, PITCH_HIGH, PITCH_LOW, TICKS_PER_QUARTER, Tokenizer
+from composer.model.tokenizer import DURATIONS, POSITIONS, PITCH_HIGH, PITCH_LOW, Tokenizer
 
 
 _POSITION_SET = frozenset(POSITIONS)
@@ -265,19 +265,21 @@ class _Cursor:
         self._close_bar()
 
 
-def _filter(logits: torch.Tensor, allowed: list[int], temperature: float, top_p: float) -> torch.Tensor:
-    masked = torch.full_like(logits, float("-inf"))
-    index = torch.tensor(allowed, dtype=torch.long)
-    masked[index] = logits[index] / max(temperature, 1e-3)
-    probs = torch.softmax(masked, dim=-1)
+def _draw(logits: np.ndarray, allowed: list[int], temperature: float, top_p: float,
+          rng: np.random.Generator) -> int:
+    """One token among `allowed`: softmax at `temperature`, nucleus `top_p`, one uniform draw."""
+    index = np.asarray(allowed, dtype=np.int64)
+    scaled = logits[index].astype(np.float64) / max(temperature, 1e-3)
+    probs = np.exp(scaled - scaled.max())
+    probs /= probs.sum()
     if top_p < 1.0:
-        sorted_probs, order = probs.sort(descending=True)
-        keep = sorted_probs.cumsum(0) - sorted_probs < top_p
-        keep[0] = True
-        trimmed = torch.zeros_like(probs)
-        trimmed[order[keep]] = sorted_probs[keep]
-        probs = trimmed / trimmed.sum()
-    return probs
+        order = np.argsort(-probs, kind="stable")
+        ranked = probs[order]
+        keep = np.cumsum(ranked) - ranked < top_p  # the most likely always stays
+        index, probs = index[order[keep]], ranked[keep]
+    cumulative = np.cumsum(probs)
+    return int(index[min(int(np.searchsorted(cumulative, rng.random() * cumulative[-1], side="right")),
+                         len(index) - 1)])
 
 
 def _advance(c: _Cursor, token: int | None = None) -> list[int]:
@@ -302,7 +304,6 @@ def _advance(c: _Cursor, token: int | None = None) -> list[int]:
             return run
 
 
-@torch.inference_mode()
 def generate(model, tok: Tokenizer, specs: list[MelodySpec]) -> list[list[int]]:
     """Token sequences for a batch of specs, sampled together with one KV cache.
 
@@ -313,25 +314,21 @@ def generate(model, tok: Tokenizer, specs: list[MelodySpec]) -> list[list[int]]:
     """
     fast = FastGPT.from_model(model) if hasattr(model, "state_dict") else model  # or anything that steps
     cursors = [_Cursor(s, tok) for s in specs]
-    generators = [torch.Generator().manual_seed(int(s.seed) % (2 ** 63)) for s in specs]
+    generators = [np.random.default_rng(int(s.seed) % (2 ** 63)) for s in specs]
     for c in cursors:
         c.limit = fast.n_positions
     pending = [_advance(c) for c in cursors]
     cache = fast.new_cache(len(specs))
+    even = True  # every row fed the same count at every step so far
     while any(pending):
         k = max(len(p) for p in pending)
         counts = [len(p) for p in pending]
-        rows = [p + [tok.pad] * (k - len(p)) for p in pending]
-        even = all(n == k for n in counts)
-        logits = fast.step(torch.tensor(rows), cache) if even else fast.step(torch.tensor(rows), cache, counts)
+        rows = np.array([p + [tok.pad] * (k - len(p)) for p in pending], dtype=np.int64)
+        even = even and all(n == k for n in counts)
+        logits = fast.step(rows, cache) if even else fast.step(rows, cache, counts)
         pending = [[] for _ in pending]
         for row, (c, g) in enumerate(zip(cursors, generators)):
             if c.done or not counts[row]:
                 continue
-            probs = _filter(logits[row], c.allowed(), c.spec.temperature, c.spec.top_p)
-            pending[row] = _advance(c, int(torch.multinomial(probs, 1, generator=g)))
+            pending[row] = _advance(c, _draw(logits[row], c.allowed(), c.spec.temperature, c.spec.top_p, g))
     return [c.tokens for c in cursors]
-
-
-def ticks(quarters: float) -> int:
-    return round(quarters * TICKS_PER_QUARTER)

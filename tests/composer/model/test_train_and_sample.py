@@ -2,12 +2,13 @@
 
 import random
 
+import numpy as np
 import pytest
 
 from training.dataset import build
 from composer.model.model import ModelConfig, build as build_model, load_checkpoint, save_checkpoint
 from composer.model.sample import BarSpec, MelodySpec, generate
-from composer.model.tokenizer import Tokenizer, Tune
+from composer.model.tokenizer import Tokenizer
 from training.train import TrainConfig, train
 
 TINY = dict(n_embd=32, n_layer=1, n_head=2, n_positions=256)
@@ -151,9 +152,17 @@ def test_fast_forward_matches_transformers(tok):
     with torch.inference_mode():
         reference = model(input_ids=x).logits
     cache = fast.new_cache(2)
-    assert torch.allclose(fast.step(x[:, :4], cache), reference[:, 3], atol=1e-4)
-    assert torch.allclose(fast.step(x[:, 4:5], cache), reference[:, 4], atol=1e-4)
-    assert torch.allclose(fast.step(x[:, 5:], cache), reference[:, 9], atol=1e-4)
+    ids, expected = x.numpy(), reference.numpy()
+    np.testing.assert_allclose(fast.step(ids[:, :4], cache), expected[:, 3], atol=1e-4)
+    np.testing.assert_allclose(fast.step(ids[:, 4:5], cache), expected[:, 4], atol=1e-4)
+    np.testing.assert_allclose(fast.step(ids[:, 5:], cache), expected[:, 9], atol=1e-4)
+    # rows at their own pace: row 0 feeds three tokens while row 1 feeds one, then row 1 catches up
+    ragged = fast.new_cache(2)
+    fast.step(ids[:, :4], ragged)
+    first = fast.step(np.stack([ids[0, 4:7], [ids[1, 4], 0, 0]]), ragged, [3, 1])
+    np.testing.assert_allclose(first, np.stack([expected[0, 6], expected[1, 4]]), atol=1e-4)
+    second = fast.step(np.stack([[ids[0, 7], 0, 0], ids[1, 5:8]]), ragged, [1, 3])
+    np.testing.assert_allclose(second, np.stack([expected[0, 7], expected[1, 7]]), atol=1e-4)
 
 
 @pytest.mark.parametrize("bar_ticks", [24, 36, 48])
