@@ -176,6 +176,18 @@ def _cadence_step(bars: int, meter: Meter, final: bool) -> int:
     return 0 if final else (bar_steps // 2) // pulse_steps * pulse_steps
 
 
+# A sung line moves at about three syllables a second at least, whatever the theme's instrumental
+# pace: a syllable drawn out over most of a second (a slow theme sang one per beat) blurs into its
+# vowel, and the recogniser in evaluation/singing.py lost more of the words.
+SUNG_SECONDS_PER_SYLLABLE = 0.33
+
+
+def sung_density(meter: Meter, tempo: float, density: float) -> float:
+    """Syllables per pulse a sung phrase is comfortable with: the theme's note density, or more
+    where that would sing slower than SUNG_SECONDS_PER_SYLLABLE."""
+    return max(density, meter.pulse_quarters * 60.0 / tempo / SUNG_SECONDS_PER_SYLLABLE)
+
+
 def phrase_capacity(bars: int, meter: Meter, tempo: float, density: float, final: bool) -> tuple[int, int]:
     """(comfortable, most) syllables for a phrase of `bars` bars: the theme's notes per pulse over
     all bars but the cadence bar, plus the held last syllable; at most one per grid step before

@@ -9,7 +9,7 @@ import math
 import random
 
 from composer.melody import EngineInfo
-from composer.melody.rhythm import phrase_capacity, sung_rhythm
+from composer.melody.rhythm import phrase_capacity, sung_density, sung_rhythm
 from composer.plan import Plan, Section, SungPhrase
 from composer.music.score import Note
 from composer.music.theory import SCALES
@@ -170,7 +170,7 @@ class RulesEngine:
         composer/melody/rhythm.py); a long note may turn into a two-note melisma when the phrase
         has room to spare; pitches follow the same rules as the instrumental line."""
         bar_q, pulse = plan.bar_quarters, plan.meter.pulse_quarters
-        density = plan.theme.spec["melody"]["density"]
+        density = sung_density(plan.meter, plan.tempo, plan.theme.spec["melody"]["density"])
         last_phrase = plan.syllables.phrases[-1]
         line: list[tuple[float, float, int]] = []
         prev = state["degree"]

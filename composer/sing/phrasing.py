@@ -12,7 +12,7 @@ import math
 import re
 from dataclasses import replace
 
-from composer.melody.rhythm import phrase_capacity
+from composer.melody.rhythm import phrase_capacity, sung_density
 from composer.plan import Plan, SungPhrase, SyllablePlan
 from composer.sing.lyrics import Lyrics, words_from_text
 from composer.sing.syllables import Syllable, syllabify
@@ -99,7 +99,7 @@ def _parts(bars: int, count: int) -> list[int]:
 def syllable_plan(plan: Plan, syllables: list[Syllable], line_starts: list[int]) -> SyllablePlan:
     """Lay the (repeating) lyrics over the plan's phrases."""
     stream = _Stream(syllables, line_starts)
-    density = plan.theme.spec.get("melody", {}).get("density", 1.0)
+    density = sung_density(plan.meter, plan.tempo, plan.theme.spec.get("melody", {}).get("density", 1.0))
 
     def capacity(bars: int, final: bool) -> tuple[int, int]:
         return phrase_capacity(bars, plan.meter, plan.tempo, density, final)

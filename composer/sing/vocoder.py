@@ -3,7 +3,8 @@
 Speech (with vowels already held by the voice) is analysed once (F0, spectral envelope,
 aperiodicity per 5 ms frame). For every sung syllable we lay out new frames the way singers
 time words: the onset consonants at their spoken length just *before* the beat, so the vowel
-lands on it; the vowel carries the note, its middle slowed where the note is longer than the
+lands on it (where there is no room before the beat, as for a line that starts the piece, they
+take their time from the start of their own note instead of being cut); the vowel carries the note, its middle slowed where the note is longer than the
 held vowel; the coda at its spoken length at the end. Syllables inside a word are joined, words
 are parted by a short gap, phrases by a breath. F0 is the note's pitch with a short glide from
 the previous note and a delayed, moderate vibrato; the female singer's envelope is stretched up
@@ -181,18 +182,19 @@ def _pitch_curve(event: Event, times: np.ndarray, singer: Singer, previous_pitch
     return semis
 
 
-def _event_frames(event: Event, lead_s: float, spoken: tuple[int, int, int, int], world: World,
+def _event_frames(event: Event, lead: Lead, spoken: tuple[int, int, int, int], world: World,
                   singer: Singer, previous_pitch: float | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(f0, frame indexes into the analysis, gain) for one event, from `event.start_s - lead_s`."""
+    """(f0, frame indexes into the analysis, gain) for one event, from `event.start_s - lead.before_s`."""
     hop = FRAME_MS / 1000.0
     a, v0, v1, b = spoken
-    onset = int(round(lead_s / hop))
+    before = int(round(lead.before_s / hop))
+    onset = before + int(round(lead.inside_s / hop))
     sung = max(2, int(round((event.end_s - event.start_s) / hop)))
     coda = min(b - v1, int(sung * CODA_SHARE))
-    vowel = max(1, sung - coda)
+    vowel = max(1, before + sung - onset - coda)
     index = np.concatenate([_resample(a, v0 - a, onset), _stretch(v0, v1 - v0, vowel), _resample(v1, b - v1, coda)])
     index = np.clip(index, 0, world.frames - 1)
-    times = event.start_s - onset * hop + np.arange(len(index)) * hop
+    times = event.start_s - before * hop + np.arange(len(index)) * hop
     in_vowel = np.zeros(len(index), dtype=bool)
     in_vowel[onset:onset + vowel] = True
     semis = _pitch_curve(event, times, singer, previous_pitch)
@@ -207,14 +209,26 @@ def _event_frames(event: Event, lead_s: float, spoken: tuple[int, int, int, int]
     return f0, index, gain
 
 
-def _leads(events: list[Event], spoken: list[tuple[int, int, int, int]]) -> list[float]:
-    """Seconds of onset consonants sung before each beat: their spoken length, within reach of
-    the previous syllable (which then ends earlier)."""
+@dataclass(frozen=True)
+class Lead:
+    """A syllable's onset consonants: sung `before_s` ahead of the beat and `inside_s` after it."""
+
+    before_s: float
+    inside_s: float = 0.0
+
+
+def _leads(events: list[Event], spoken: list[tuple[int, int, int, int]]) -> list[Lead]:
+    """Where each syllable's onset consonants go: their spoken length (up to MAX_LEAD_S) before
+    the beat, within reach of the previous syllable (which then ends earlier); what finds no room
+    there goes into the start of the note, up to a third of it, so no consonant is dropped."""
     hop = FRAME_MS / 1000.0
     leads = []
     for k, (event, (a, v0, _, _)) in enumerate(zip(events, spoken)):
+        wanted = min((v0 - a) * hop, MAX_LEAD_S)
         room = event.start_s - (events[k - 1].start_s if k else 0.0)
-        leads.append(min((v0 - a) * hop, MAX_LEAD_S, LEAD_SHARE * room))
+        before = min(wanted, LEAD_SHARE * room)
+        inside = min(wanted - before, (event.end_s - event.start_s) / 3)
+        leads.append(Lead(before, max(0.0, inside)))
     return leads
 
 
@@ -249,12 +263,12 @@ def sing_events(events: list[Event], speech: Speech, world: World, singer: Singe
     for k, event in enumerate(events):
         if k + 1 < len(events):  # make way for the next syllable's consonants, and part the words
             gap = WORD_GAP_S if event.word_end else 0.0
-            end = max(event.start_s + 2 * hop, min(event.end_s, events[k + 1].start_s - leads[k + 1] - gap))
+            end = max(event.start_s + 2 * hop, min(event.end_s, events[k + 1].start_s - leads[k + 1].before_s - gap))
             event = replace(event, end_s=end)
-        legato = event.start_s - leads[k] - last_end < 0.12
+        legato = event.start_s - leads[k].before_s - last_end < 0.12
         ev_f0, index, ev_gain = _event_frames(event, leads[k], spoken[k], world, singer,
                                               previous_pitch if legato else None)
-        first = max(0, int(round((event.start_s - leads[k]) / hop)))
+        first = max(0, int(round((event.start_s - leads[k].before_s) / hop)))
         count = max(0, min(len(index), n_frames - first))
         f0[first:first + count] = ev_f0[:count]
         source[first:first + count] = index[:count]

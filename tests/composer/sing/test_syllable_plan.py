@@ -5,7 +5,8 @@ import random
 
 import pytest
 
-from composer.melody.rhythm import beat_strength, phrase_capacity, sung_rhythm
+from composer.melody.rhythm import (SUNG_SECONDS_PER_SYLLABLE, beat_strength, phrase_capacity, sung_density,
+                                    sung_rhythm)
 from composer.plan import SungPhrase, SyllablePlan
 from composer.music.score import Note
 from composer.sing.phrasing import lyric_syllables, with_syllable_plan
@@ -64,6 +65,20 @@ def test_a_long_line_is_cut_at_a_word_end_into_even_parts(make_plan_for):
     assert first.line_start and not second.line_start
     assert first.word_ends[-1]
     assert abs(first.count - second.count) <= 4
+
+
+@pytest.mark.parametrize("theme,tempo", [("lullaby", 60), ("romantic", 76), ("relax", 70)])
+def test_a_slow_theme_sings_its_words_faster_than_its_tune_moves(make_plan_for, theme, tempo):
+    words = ("the river runs beside the little village where the morning light is falling on the "
+             "windows and the children wake to hear the birds")
+    plan = sung_plan(make_plan_for, "song", lyrics=words, length=40, theme=theme, tempo=tempo, meter="4/4")
+    seconds_per_bar = plan.bar_quarters * 60.0 / plan.tempo
+    phrases = plan.syllables.phrases[:-1]  # the closing phrase holds its last note
+    rate = sum(p.count for p in phrases) / sum(p.bars * seconds_per_bar for p in phrases)
+    # the theme's own pace sang 0.47-0.74 syllables a second here; the eighth-note grid caps a
+    # 4/4 bar at 60-76 beats a minute near 2, and long lines are cut into even parts
+    assert rate >= 1.0
+    assert sung_density(plan.meter, plan.tempo, 0.6) >= 60.0 / plan.tempo / SUNG_SECONDS_PER_SYLLABLE - 1e-9
 
 
 @pytest.mark.parametrize("lyrics,theme,bars", [("sunny morning by the sea", "happy", 2),
