@@ -176,9 +176,10 @@ def _cadence_step(bars: int, meter: Meter, final: bool) -> int:
     return 0 if final else (bar_steps // 2) // pulse_steps * pulse_steps
 
 
-# A sung line moves at about three syllables a second at least, whatever the theme's instrumental
-# pace: a syllable drawn out over most of a second (a slow theme sang one per beat) blurs into its
-# vowel, and the recogniser in evaluation/singing.py lost more of the words.
+# A sung phrase is planned for about three syllables a second, whatever the theme's instrumental
+# pace (the eighth-note grid still caps a slow bar): a syllable drawn out over most of a second (a
+# slow theme sang one per beat) blurs into its vowel, and the recogniser in evaluation/singing.py
+# lost more of the words.
 SUNG_SECONDS_PER_SYLLABLE = 0.33
 
 
