@@ -4,12 +4,12 @@ Speech (with vowels already held by the voice) is analysed once (F0, spectral en
 aperiodicity per 5 ms frame). For every sung syllable we lay out new frames the way singers
 time words: the onset consonants at their spoken length just *before* the beat, so the vowel
 lands on it (where there is no room before the beat, as for a line that starts the piece, they
-take their time from the start of their own note instead of being cut); the vowel carries the note, its middle slowed where the note is longer than the
-held vowel; the coda at its spoken length at the end. Syllables inside a word are joined, words
-are parted by a short gap, phrases by a breath. F0 is the note's pitch with a short glide from
-the previous note and a delayed, moderate vibrato; the female singer's envelope is stretched up
-the frequency axis. `pulses` then synthesises the whole line the way WORLD does, batched over
-pulses.
+take their time from the start of their own note instead of being cut); the vowel carries the
+note, its middle slowed where the note is longer than the held vowel; the coda at its spoken
+length at the end. Syllables inside a word are joined, words are parted by a short gap, phrases
+by a breath. F0 is the note's pitch with a short glide from the previous note and a delayed,
+moderate vibrato; the female singer's envelope is stretched up the frequency axis. `pulses` then
+synthesises the whole line the way WORLD does, batched over pulses.
 """
 
 from __future__ import annotations
