@@ -37,7 +37,8 @@ MAX_LEAD_S = 0.2  # onset consonants sung before the beat, at most this long
 LEAD_SHARE = 0.45  # ... and at most this share of the time since the previous syllable began
 CODA_SHARE = 0.35  # a coda keeps its spoken length up to this share of the syllable
 HOLD_HEAD, HOLD_TAIL = 0.4, 0.3  # a held vowel's natural start and end; the middle is slowed
-QUIET_DB = 30.0  # coda frames this far under the vowel's peak count as silence
+QUIET_DB = 50.0  # coda frames this far under the vowel's peak count as silence (at 30 dB, weak
+# codas such as the f of "half" or the t of "past" were cut as silence and fewer words heard)
 SILENT_POWER = 1e-14
 VOWEL_MAX_AP = 0.5  # a sung vowel is voiced even where the spoken one trailed off into breath
 SYNTH_BINS = 257  # WORLD synthesis with a 512-point FFT: envelopes are smooth, and cost scales with size

@@ -1,7 +1,10 @@
 """How the vocoder times a syllable's consonants: before the beat where there is room, inside the
-note where there is none (a line that starts the piece), never dropped."""
+note where there is none (a line that starts the piece), never dropped; a weak coda is sung."""
 
-from composer.sing.vocoder import MAX_LEAD_S, Event, Lead, _leads
+import numpy as np
+
+from composer.sing.speech import Speech, SpokenSyllable
+from composer.sing.vocoder import MAX_LEAD_S, Event, Lead, World, _leads, _spoken_frames
 
 HOP = 0.005
 
@@ -30,3 +33,13 @@ def test_consonants_squeezed_by_a_close_syllable_keep_their_length_partly_inside
     assert lead.before_s < 0.15
     assert abs(lead.before_s + lead.inside_s - min(0.15, MAX_LEAD_S)) < 1e-9
     assert lead.inside_s <= (1.6 - 1.1) / 3 + 1e-9
+
+
+def test_a_weak_coda_is_sung_and_only_silence_after_it_is_cut():
+    rate = 1000  # 5 samples per 5 ms frame
+    level = np.full(25, -100.0)
+    level[2:10] = 0.0  # the vowel
+    level[10:15] = -40.0  # an "f" or a "t": far under the vowel, still a sound
+    speech = Speech(np.zeros(125, np.float32), rate, [SpokenSyllable(0, 10, 50, 100)])
+    world = World(np.zeros(25), np.ones((25, 4)), np.ones((25, 4)), rate, level)
+    assert _spoken_frames(_event(0.0, 0.5), speech, world) == (0, 2, 10, 15)
