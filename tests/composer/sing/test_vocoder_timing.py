@@ -1,10 +1,12 @@
 """How the vocoder times a syllable's consonants: before the beat where there is room, inside the
-note where there is none (a line that starts the piece), never dropped; a weak coda is sung."""
+note where there is none (a line that starts the piece), never dropped; a weak coda is sung; a
+phrase is one time-warp of the spoken words, a breath parts them."""
 
 import numpy as np
 
+from composer.sing.singers import singer_for
 from composer.sing.speech import Speech, SpokenSyllable
-from composer.sing.vocoder import MAX_LEAD_S, Event, Lead, World, _leads, _spoken_frames
+from composer.sing.vocoder import MAX_LEAD_S, Event, Lead, World, _leads, _spoken_frames, lay_out_frames, midi_hz
 
 HOP = 0.005
 
@@ -43,3 +45,51 @@ def test_a_weak_coda_is_sung_and_only_silence_after_it_is_cut():
     speech = Speech(np.zeros(125, np.float32), rate, [SpokenSyllable(0, 10, 50, 100)])
     world = World(np.zeros(25), np.ones((25, 4)), np.ones((25, 4)), rate, level)
     assert _spoken_frames(_event(0.0, 0.5), speech, world) == (0, 2, 10, 15)
+
+
+def _two_words(second_start: float, breath: bool = False):
+    """Two one-syllable words spoken at 200 frames/s: "hat" (onset 0-10, vowel 10-40, coda 40-50),
+    a pause (50-60), then "sun" (onset 60-76, vowel 76-110, coda 110-120)."""
+    rate = 1000
+    parts = [SpokenSyllable(0, 50, 200, 250), SpokenSyllable(300, 380, 550, 600)]
+    speech = Speech(np.zeros(130 * 5, np.float32), rate, parts)
+    level = np.zeros(130)
+    world = World(np.full(130, 120.0), np.ones((130, 4)), np.ones((130, 4)), rate, level)
+    events = [Event(1.0, second_start - 0.01, [(1.0, second_start, 60)], 0, 90, breath=breath),
+              Event(second_start, second_start + 0.5, [(second_start, second_start + 0.5, 62)], 1, 90, breath=True)]
+    return events, speech, world
+
+
+def test_a_phrase_is_sung_as_one_warp_of_the_spoken_words():
+    events, speech, world = _two_words(2.0)
+    track = lay_out_frames(events, speech, world, singer_for("male"), 800)
+    first_beat, second_beat = round(1.0 / HOP), round(2.0 / HOP)
+    assert list(track.source[first_beat - 10:first_beat]) == list(range(0, 10))  # "h" before the beat
+    assert track.source[first_beat] == 10 and track.source[second_beat] == 76  # each vowel on its beat
+    between = list(track.source[second_beat - 36:second_beat])
+    assert between == list(range(40, 76))  # coda, the pause between the words, the next onset: as spoken
+    sung = track.source[first_beat - 10:second_beat + 100]
+    assert (sung >= 0).all() and (np.diff(sung) >= 0).all()  # no silence cut in, nothing sung backwards
+    # the glide to the second note starts with its onset: the vowel arrives in tune, with no
+    # second glide from the old note at the beat
+    assert abs(track.f0[second_beat] - midi_hz(62)) < 0.5
+
+
+def test_consonants_between_close_vowels_are_sped_up_so_the_vowel_keeps_its_share():
+    events, speech, world = _two_words(1.2)  # 40 frames between the beats, 36 frames of consonants
+    track = lay_out_frames(events, speech, world, singer_for("male"), 800)
+    first_beat, second_beat = round(1.0 / HOP), round(1.2 / HOP)
+    vowel = track.source[first_beat:second_beat]
+    assert ((vowel >= 10) & (vowel < 40)).sum() >= 20  # half the span, not the 4 frames left over
+    assert track.source[second_beat] == 76
+
+
+def test_a_breath_parts_the_words_and_releases_the_voice():
+    events, speech, world = _two_words(2.0, breath=True)
+    track = lay_out_frames(events, speech, world, singer_for("male"), 800)
+    second_beat = round(2.0 / HOP)
+    lead = 16  # the second onset sung again before its beat
+    assert list(track.source[second_beat - lead:second_beat]) == list(range(60, 76))
+    assert track.gain[second_beat - lead - 1] == 0.0  # silence before it
+    first_sung = np.flatnonzero(track.source[: second_beat - lead] >= 0)
+    assert track.source[first_sung[-1]] < 50  # the first word ends with its own coda, not the pause
