@@ -287,6 +287,19 @@ def sing_events(events: list[Event], speech: Speech, world: World, singer: Singe
     return np.nan_to_num(audio).astype(np.float32)
 
 
+def _into_next(part: tuple[int, int, int, int], following: tuple[int, int, int, int],
+               span: int) -> tuple[int, np.ndarray, np.ndarray]:
+    """A syllable joined to the next over `span` output frames from its vowel to the next beat:
+    (its vowel's length, its coda and the pause after it, the next onset), both as analysis frames
+    at their spoken pace, sped up only where the vowel would get less than MIN_VOWEL_SHARE of the span."""
+    _, v0, v1, _ = part
+    natural = following[1] - v1  # coda, pause, next onset
+    vowel = max(1, span - natural, min(v1 - v0, int(MIN_VOWEL_SHARE * span)))
+    between = _resample(v1, natural, max(0, span - vowel))
+    split = int(np.searchsorted(between, following[0]))
+    return vowel, between[:split], between[split:]
+
+
 def lay_out_frames(events: list[Event], speech: Speech, world: World, singer: Singer, frames: int) -> _Track:
     """Which analysis frame is sung at each output frame, at what F0 and gain (see `sing_events`)."""
     hop = FRAME_MS / 1000.0
@@ -311,23 +324,15 @@ def lay_out_frames(events: list[Event], speech: Speech, world: World, singer: Si
             glide_from = previous_pitch if legato else None
         else:  # the onset was sung as the end of the previous syllable
             onset, start, vowel_from, glide_from = np.zeros(0, dtype=int), beat, beat, previous_pitch
-        next_onset = np.zeros(0, dtype=int)
         if joined[k]:
-            next_a, next_v0 = whole[k + 1][0], whole[k + 1][1]
-            span = frame(events[k + 1].start_s) - vowel_from
-            natural = next_v0 - v1  # coda, pause, next onset
-            vowel = max(1, span - natural, min(v1 - v0, int(MIN_VOWEL_SHARE * span)))
-            between = _resample(v1, natural, max(0, span - vowel))
-            split = int(np.searchsorted(between, next_a))
-            tail, next_onset = between[:split], between[split:]
+            vowel, tail, next_onset = _into_next(whole[k], whole[k + 1], frame(events[k + 1].start_s) - vowel_from)
         else:
             end = frame(event.end_s)
             if k + 1 < len(events):  # make way for the next syllable's consonants
                 end = min(end, frame(events[k + 1].start_s - leads[k + 1].before_s))
             coda_frames = spoken[k][3] - v1
             coda = min(coda_frames, int(max(2, end - beat) * CODA_SHARE))
-            vowel = max(1, end - vowel_from - coda)
-            tail = _resample(v1, coda_frames, coda)
+            vowel, tail, next_onset = max(1, end - vowel_from - coda), _resample(v1, coda_frames, coda), np.zeros(0, int)
         index = np.clip(np.concatenate([onset, _stretch(v0, v1 - v0, vowel), tail]), 0, world.frames - 1)
         in_vowel = np.zeros(len(index), dtype=bool)
         in_vowel[len(onset):len(onset) + vowel] = True
