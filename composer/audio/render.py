@@ -28,6 +28,10 @@ from composer.music.score import Score, Track
 log = logging.getLogger(__name__)
 
 SAMPLE_RATE = 44100
+# FluidSynth renders in blocks of this many frames and serves a block's rest on the next call, even
+# after a reset: a render must start on a block boundary, or it starts with the last render's
+# leftover and every note moves by up to a block (the same score rendered differently each time).
+FLUID_BLOCK = 64
 TAIL_S = 1.0  # room for the last chord and the reverb to ring out
 SOUNDFONT_CANDIDATES = (
     "/usr/share/sounds/sf2/FluidR3_GM.sf2",
@@ -73,6 +77,24 @@ def import_fluidsynth():
         return fluidsynth
 
 
+_write_float_fn = None
+
+
+def _write_float():
+    """libfluidsynth's fluid_synth_write_float (pyfluidsynth wraps only the 16-bit writer)."""
+    global _write_float_fn
+    if _write_float_fn is None:
+        from ctypes import c_int, c_void_p
+
+        fn = import_fluidsynth().cfunc("fluid_synth_write_float", c_int, ("synth", c_void_p, 1), ("len", c_int, 1),
+                                       ("lout", c_void_p, 1), ("loff", c_int, 1), ("lincr", c_int, 1),
+                                       ("rout", c_void_p, 1), ("roff", c_int, 1), ("rincr", c_int, 1))
+        if fn is None:  # pragma: no cover - every libfluidsynth since 1.0 has it
+            raise RenderError("this libfluidsynth has no fluid_synth_write_float")
+        _write_float_fn = fn
+    return _write_float_fn
+
+
 class Synth:
     """One FluidSynth instance with the soundfont loaded; renders one score at a time."""
 
@@ -86,6 +108,7 @@ class Synth:
             "synth.cpu-cores": max(1, min(4, os.cpu_count() or 1)),
         }
         self._fs = fluidsynth.Synth(gain=0.5, samplerate=float(SAMPLE_RATE), **settings)
+        self._frames = 0  # frames this synth has written, to find where its current block stands
         self._sfid = self._fs.sfload(str(self.soundfont))
         if self._sfid < 0:
             raise RenderError(f"FluidSynth could not load the soundfont {self.soundfont}")
@@ -121,6 +144,16 @@ class Synth:
         else:
             fs.program_select(track.channel, self._sfid, 0, track.program)
 
+    def _pull(self, frames: int) -> np.ndarray:
+        """The next `frames` stereo frames as float32, interleaved. Float, not pyfluidsynth's 16-bit
+        output: that adds dither noise that depends on how much the synth has rendered before, and
+        clips peaks the mix would rather limit."""
+        self._frames += frames
+        out = np.zeros(2 * frames, dtype=np.float32)
+        if frames:
+            _write_float()(self._fs.synth, frames, out.ctypes.data, 0, 2, out.ctypes.data, 1, 2)
+        return out
+
     def render_tracks(self, score: Score, tracks: list[Track], length_s: float) -> np.ndarray:
         """Render `tracks` to float32 stereo, shape (frames, 2)."""
         spq = score.seconds_per_quarter
@@ -141,20 +174,21 @@ class Synth:
                 self._select_program(track)
                 fs.cc(track.channel, 7, track.volume)
                 fs.cc(track.channel, 10, track.pan)
+            self._pull((-self._frames) % FLUID_BLOCK)  # the rest of the last render's block
             now = 0
             for frame, _, channel, pitch, velocity in events:
                 frame = min(frame, total)
                 if frame > now:
-                    chunks.append(fs.get_samples(frame - now))
+                    chunks.append(self._pull(frame - now))
                     now = frame
                 if velocity:
                     fs.noteon(channel, pitch, velocity)
                 else:
                     fs.noteoff(channel, pitch)
             if total > now:
-                chunks.append(fs.get_samples(total - now))
-        data = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int16)
-        return (data.astype(np.float32) / 32768.0).reshape(-1, 2)
+                chunks.append(self._pull(total - now))
+        data = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float32)
+        return data.reshape(-1, 2)
 
 
 class SynthPool:

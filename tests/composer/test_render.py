@@ -53,3 +53,34 @@ def test_loudness_through_the_fast_filters_matches_the_reference_filters(compose
     for signal in (audio, rumble):
         fast, reference = integrated_lufs(signal, SAMPLE_RATE), integrated_lufs(signal, SAMPLE_RATE, reference=True)
         assert fast == pytest.approx(reference, abs=0.05)
+
+
+def _band_digest() -> str:
+    """A fresh synth's render of a short score with notes off FluidSynth's 64-frame blocks."""
+    import hashlib
+
+    from composer.audio.render import Synth
+    from composer.music.score import Note, Score, Track
+
+    notes = [Note(0.13 * k, 0.4, 60 + (k * 5) % 12, 70 + k) for k in range(12)]
+    drums = [Note(0.5 * k + 0.01, 0.25, 38 if k % 2 else 36, 100) for k in range(6)]
+    score = Score(tempo=111, numerator=4, denominator=4, key_name="C major", key_sharps=0, total_quarters=4.0,
+                  tracks=[Track("lead", 0, 0, notes), Track("drums", 0, 9, drums)])
+    audio = Synth().render_tracks(score, score.tracks, score.duration_s)
+    assert audio.dtype == np.float32 and np.abs(audio).max() > 0.01
+    return hashlib.sha256(audio.tobytes()).hexdigest()
+
+
+@pytest.mark.slow
+def test_another_process_renders_the_same_score_the_same():
+    """FluidSynth's 16-bit output added dither that differed between processes, so the same piece
+    came out differently in each (and the singing evaluation's full-mix figure moved between runs);
+    the float output has none."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = "from tests.composer.test_render import _band_digest; print(_band_digest())"
+    root = Path(__file__).resolve().parents[2]
+    there = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True)
+    assert there.stdout.strip().splitlines()[-1] == _band_digest()
