@@ -169,6 +169,12 @@ class Synth:
         chunks: list[np.ndarray] = []
         with self._lock:
             fs = self._fs
+            # A reset alone let notes still sounding at the end of the last render ring on into
+            # this one (a pad held past the end came back at the start of the next piece): all
+            # sound off first, and a little silence for the voices to stop.
+            for channel in range(16):
+                fs.cc(channel, 120, 0)
+            self._pull(2 * FLUID_BLOCK)
             fs.system_reset()
             for track in tracks:
                 self._select_program(track)

@@ -84,3 +84,27 @@ def test_another_process_renders_the_same_score_the_same():
     root = Path(__file__).resolve().parents[2]
     there = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True)
     assert there.stdout.strip().splitlines()[-1] == _band_digest()
+
+
+def _short_score(program: int, base: int, held_quarters: float):
+    from composer.music.score import Note, Score, Track
+
+    notes = [Note(0.13 * k, 0.4 + k % 3, base + (k * 5) % 12, 70 + k) for k in range(12)]
+    pad = Note(0.0, held_quarters, base - 12, 90)
+    return Score(tempo=111, numerator=4, denominator=4, key_name="C major", key_sharps=0, total_quarters=4.0,
+                 tracks=[Track("lead", program, 0, notes), Track("pad", 48, 1, [pad])])
+
+
+def test_a_note_held_past_the_end_does_not_ring_into_the_next_render():
+    """The pad of the first score is still sounding when its render stops; the next render on the
+    same synth must start from silence, as on a fresh synth. Before, it rang on at 0.05 of full
+    scale here; what is left is well under 0.01 (the reused voices' own state)."""
+    from composer.audio.render import Synth
+
+    first, second = _short_score(0, 60, held_quarters=8.0), _short_score(48, 55, held_quarters=2.0)
+    fresh = Synth().render_tracks(second, second.tracks, second.duration_s)
+    synth = Synth()
+    synth.render_tracks(first, first.tracks, first.duration_s)
+    after = synth.render_tracks(second, second.tracks, second.duration_s)
+    assert np.abs(fresh).max() > 0.05
+    assert np.abs(after - fresh).max() < 0.01
