@@ -238,7 +238,7 @@ def _joined(events: list[Event], parts: int) -> list[bool]:
             for k, event in enumerate(events)]
 
 
-class _Track:
+class SungFrames:
     """The sung line as WORLD frames: F0, the analysis frame each one sings, and its gain."""
 
     def __init__(self, frames: int):
@@ -290,8 +290,9 @@ def sing_events(events: list[Event], speech: Speech, world: World, singer: Singe
 def _into_next(part: tuple[int, int, int, int], following: tuple[int, int, int, int],
                span: int) -> tuple[int, np.ndarray, np.ndarray]:
     """A syllable joined to the next over `span` output frames from its vowel to the next beat:
-    (its vowel's length, its coda and the pause after it, the next onset), both as analysis frames
-    at their spoken pace, sped up only where the vowel would get less than MIN_VOWEL_SHARE of the span."""
+    (its vowel's length in output frames; its coda and the pause after it; the next onset), the last
+    two as analysis frames at their spoken pace, sped up only where the vowel would otherwise get
+    less than MIN_VOWEL_SHARE of the span."""
     _, v0, v1, _ = part
     natural = following[1] - v1  # coda, pause, next onset
     vowel = max(1, span - natural, min(v1 - v0, int(MIN_VOWEL_SHARE * span)))
@@ -300,11 +301,11 @@ def _into_next(part: tuple[int, int, int, int], following: tuple[int, int, int, 
     return vowel, between[:split], between[split:]
 
 
-def lay_out_frames(events: list[Event], speech: Speech, world: World, singer: Singer, frames: int) -> _Track:
+def lay_out_frames(events: list[Event], speech: Speech, world: World, singer: Singer, frames: int) -> SungFrames:
     """Which analysis frame is sung at each output frame, at what F0 and gain (see `sing_events`)."""
     hop = FRAME_MS / 1000.0
     frame = lambda seconds: int(round(seconds / hop))  # noqa: E731
-    track = _Track(frames)
+    track = SungFrames(frames)
     spoken = [_spoken_frames(event, speech, world) for event in events]
     whole = [_part_frames(event, speech, world) for event in events]
     leads = _leads(events, spoken)
@@ -332,7 +333,8 @@ def lay_out_frames(events: list[Event], speech: Speech, world: World, singer: Si
                 end = min(end, frame(events[k + 1].start_s - leads[k + 1].before_s))
             coda_frames = spoken[k][3] - v1
             coda = min(coda_frames, int(max(2, end - beat) * CODA_SHARE))
-            vowel, tail, next_onset = max(1, end - vowel_from - coda), _resample(v1, coda_frames, coda), np.zeros(0, int)
+            vowel, tail = max(1, end - vowel_from - coda), _resample(v1, coda_frames, coda)
+            next_onset = np.zeros(0, dtype=int)
         index = np.clip(np.concatenate([onset, _stretch(v0, v1 - v0, vowel), tail]), 0, world.frames - 1)
         in_vowel = np.zeros(len(index), dtype=bool)
         in_vowel[len(onset):len(onset) + vowel] = True
@@ -350,8 +352,9 @@ def lay_out_frames(events: list[Event], speech: Speech, world: World, singer: Si
         if len(next_onset):  # sung at the next syllable's pitch, gliding from this note
             following = events[k + 1]
             next_onset = np.clip(next_onset, 0, world.frames - 1)
-            track.write(onset_from, _voiced_f0(following, onset_from, next_onset, np.zeros(len(next_onset), dtype=bool), world,
-                                          singer, previous_pitch), next_onset, np.full(len(next_onset), _level(following)))
+            consonants = np.zeros(len(next_onset), dtype=bool)
+            f0 = _voiced_f0(following, onset_from, next_onset, consonants, world, singer, previous_pitch)
+            track.write(onset_from, f0, next_onset, np.full(len(next_onset), _level(following)))
         last_end = event.end_s
         opening = not joined[k]
     return track
