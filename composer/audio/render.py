@@ -12,6 +12,7 @@ and selects it for that track's channel only.
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import logging
 import os
@@ -77,22 +78,17 @@ def import_fluidsynth():
         return fluidsynth
 
 
-_write_float_fn = None
-
-
+@functools.cache
 def _write_float():
     """libfluidsynth's fluid_synth_write_float (pyfluidsynth wraps only the 16-bit writer)."""
-    global _write_float_fn
-    if _write_float_fn is None:
-        from ctypes import c_int, c_void_p
+    from ctypes import c_int, c_void_p
 
-        fn = import_fluidsynth().cfunc("fluid_synth_write_float", c_int, ("synth", c_void_p, 1), ("len", c_int, 1),
-                                       ("lout", c_void_p, 1), ("loff", c_int, 1), ("lincr", c_int, 1),
-                                       ("rout", c_void_p, 1), ("roff", c_int, 1), ("rincr", c_int, 1))
-        if fn is None:  # pragma: no cover - every libfluidsynth since 1.0 has it
-            raise RenderError("this libfluidsynth has no fluid_synth_write_float")
-        _write_float_fn = fn
-    return _write_float_fn
+    fn = import_fluidsynth().cfunc("fluid_synth_write_float", c_int, ("synth", c_void_p, 1), ("len", c_int, 1),
+                                   ("lout", c_void_p, 1), ("loff", c_int, 1), ("lincr", c_int, 1),
+                                   ("rout", c_void_p, 1), ("roff", c_int, 1), ("rincr", c_int, 1))
+    if fn is None:  # pragma: no cover - every libfluidsynth since 1.0 has it
+        raise RenderError("this libfluidsynth has no fluid_synth_write_float")
+    return fn
 
 
 class Synth:

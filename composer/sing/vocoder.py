@@ -78,7 +78,7 @@ def analyse(speech: Speech) -> World:
     return World(f0, sp, ap, fs, 10 * np.log10(sp.sum(axis=1) + 1e-20))
 
 
-def midi_hz(pitch: float) -> float:
+def midi_hz(pitch: float | np.ndarray) -> float | np.ndarray:
     return 440.0 * 2.0 ** ((pitch - 69.0) / 12.0)
 
 
@@ -161,7 +161,11 @@ def _part_frames(event: Event, speech: Speech, world: World) -> tuple[int, int, 
 
 def _spoken_frames(event: Event, speech: Speech, world: World) -> tuple[int, int, int, int]:
     """As `_part_frames`, with a coda's fade into silence dropped (for a syllable sung before a rest)."""
-    a, v0, v1, b = _part_frames(event, speech, world)
+    return _without_fade(_part_frames(event, speech, world), world)
+
+
+def _without_fade(frames: tuple[int, int, int, int], world: World) -> tuple[int, int, int, int]:
+    a, v0, v1, b = frames
     loud = world.level_db[v1:b] > world.level_db[v0:v1].max() - QUIET_DB
     while b > v1 and not loud[-1]:
         b, loud = b - 1, loud[:-1]
@@ -230,12 +234,11 @@ def _source_parameters(speech: Speech, world: World, singer: Singer) -> tuple[np
     return sp, ap
 
 
-def _joined(events: list[Event], parts: int) -> list[bool]:
+def _joined(events: list[Event]) -> list[bool]:
     """Whether each syllable flows into the next: the next spoken syllable follows, with no breath
     and no rest of BREAK_S or more between them."""
-    return [k + 1 < len(events) and not event.breath and event.part_index + 1 < parts
-            and events[k + 1].part_index == event.part_index + 1 and events[k + 1].start_s - event.end_s < BREAK_S
-            for k, event in enumerate(events)]
+    return [k + 1 < len(events) and not event.breath and events[k + 1].part_index == event.part_index + 1
+            and events[k + 1].start_s - event.end_s < BREAK_S for k, event in enumerate(events)]
 
 
 class SungFrames:
@@ -264,7 +267,7 @@ def _voiced_f0(event: Event, first: int, index: np.ndarray, in_vowel: np.ndarray
     semis = _pitch_curve(event, first * hop + np.arange(len(index)) * hop, singer, previous_pitch,
                          None if sung_from is None else sung_from * hop)
     voiced = (world.f0[index] > 0) | in_vowel
-    return np.where(voiced, 440.0 * 2.0 ** ((semis - 69.0) / 12.0), 0.0)
+    return np.where(voiced, midi_hz(semis), 0.0)
 
 
 def _level(event: Event) -> float:
@@ -306,10 +309,10 @@ def lay_out_frames(events: list[Event], speech: Speech, world: World, singer: Si
     hop = FRAME_MS / 1000.0
     frame = lambda seconds: int(round(seconds / hop))  # noqa: E731
     track = SungFrames(frames)
-    spoken = [_spoken_frames(event, speech, world) for event in events]
     whole = [_part_frames(event, speech, world) for event in events]
+    spoken = [_without_fade(frames, world) for frames in whole]
     leads = _leads(events, spoken)
-    joined = _joined(events, len(speech.parts))
+    joined = _joined(events)
     previous_pitch: float | None = None
     last_end = -1.0
     opening = True  # the first syllable of a run: its onset consonants are laid out here
