@@ -87,7 +87,7 @@ def remove_spans(text: str, spans: list[tuple[int, int]]) -> str:
 def _style_tail(style_words: frozenset[str]) -> re.Pattern[str]:
     """Compiled once per set of words (the catalog's theme names change rarely), not per prompt."""
     words = "|".join(sorted((re.escape(w) for w in style_words), key=len, reverse=True))
-    one = rf"(?:{words})(?:\s+(?:style|vibes?|mood|feel|one|version))?"
+    one = rf"(?:{words})(?:\s+(?:style|vibes?|mood|feel|one|version|theme))?"
     return re.compile(rf"[,;:\-–—]\s*{_STYLE_TAIL}{one}(?:{_STYLE_TAIL}{one})*{_STYLE_TAIL}[\s,;:.!]*$", re.I)
 
 

@@ -58,6 +58,8 @@ def test_singing_without_a_singer_gets_a_voice_that_sings_and_says_so(catalog):
     ("a lullaby for little Benjamin who is three years old, sung by a woman", "little Benjamin who is three years old"),
     ("good morning sunshine, time to wake up, make it sound upbeat, sung by a man", "good morning sunshine, time to wake up"),
     ("dancing in Vienna in the style of Strauss, sung by a woman", "dancing in Vienna"),
+    ("sing about the astronauts returning home from Jupiter, space theme, sung by a man",
+     "astronauts returning home from Jupiter"),
     ("my sister is the best, sung by a woman", "my sister is the best"),
 ])
 def test_lyrics_are_the_prompt_without_instructions(catalog, prompt, lyrics):
