@@ -3,12 +3,15 @@ outside (evaluation/judges.py): a speech recogniser for the words, SwiftF0 for t
 
     python -m evaluation.singing                    # 32 lines × both voices + the flagship, Markdown
     python -m evaluation.singing --lines 4 --seeds 1 --report /tmp/sung.md
-    python -m evaluation.singing --lines-file evaluation/data/sung_lines_holdout.jsonl --seeds 0
+    python -m evaluation.singing --lines-file evaluation/data/sung_lines_holdout.jsonl --seeds 0 --line-seeds 3
 
 Lines come from evaluation/data/sung_lines.jsonl: half written out (`--lyrics`), half taken from a
 prompt (what Muse cleans out of the prompt is what gets sung). That set was used while the voice
-was tuned; sung_lines_holdout.jsonl (16 more) was written after and sung once, to check. Each
-is a 20 s piece; the flagship `happy birthday` is a default 30 s piece per seed. Figures per voice:
+was tuned. sung_lines_holdout.jsonl holds 32 more: 16 written after the tuning, 16 written later
+before any of them was sung; no design choice was made on them. Each line is a 20 s piece, sung
+once per seed set (`--line-seeds`: one tune per set, so the spread between sets shows how much
+of a figure is the tunes' luck); the flagship `happy birthday` is a default 30 s piece per seed.
+Figures per voice:
 - words recognised: sung words (repeats included) matched in order by the recogniser's text,
   on the dry vocal and on the full mix;
 - pitch: voiced frames (by SwiftF0) within 50 cents of the sung note, skipping each note's first
@@ -165,6 +168,12 @@ def sing_one(composer, label: str, options: dict, voice: str, seed: int, length_
                      formants(song.vocal.audio, SAMPLE_RATE, events), sing_s)
 
 
+def seed_sets(count: int) -> list[int]:
+    """Base seeds for singing every line `count` times over: each set gives every line another tune,
+    so the spread between sets shows how much of a figure is the tunes' luck."""
+    return [300 + 100 * k for k in range(max(1, count))]
+
+
 def line_requests(lines: list[dict], seed: int) -> list[tuple[str, dict, int]]:
     out = []
     for k, line in enumerate(lines):
@@ -195,6 +204,20 @@ def summary_rows(pieces: list[SungPiece]) -> list[str]:
     return rows
 
 
+def spread_rows(pieces: list[SungPiece], lines: int) -> list[str]:
+    """Words recognised per seed set (each line sung once per set), per voice."""
+    rows = []
+    for voice in ("male", "female"):
+        mine = [p for p in pieces if p.voice == voice]
+        sets = [mine[k:k + lines] for k in range(0, len(mine), lines)]
+        if len(sets) > 1:
+            dry = [_share(s, "dry") for s in sets]
+            mix = [_share(s, "mix") for s in sets]
+            rows.append(f"| {voice} | {' / '.join(f'{d:.1%}' for d in dry)} | {min(dry):.1%}–{max(dry):.1%} "
+                        f"| {' / '.join(f'{m:.1%}' for m in mix)} | {min(mix):.1%}–{max(mix):.1%} |")
+    return rows
+
+
 def formant_row(pieces: list[SungPiece]) -> str:
     medians = {}
     for voice in ("male", "female"):
@@ -205,11 +228,16 @@ def formant_row(pieces: list[SungPiece]) -> str:
             + " |")
 
 
-def report(pieces: list[SungPiece], flagship: list[SungPiece]) -> str:
+def report(pieces: list[SungPiece], flagship: list[SungPiece], lines_per_set: int | None = None) -> str:
     head = ("| voice | pieces | words recognised, dry vocal | words recognised, full mix | pitch within 50 cents "
             "(SwiftF0) | stressed onsets within 40 ms | median onset error | median F0 |\n|---|---|---|---|---|---|---|---|")
-    lines = ["## Lyric lines", "", head, *summary_rows(pieces), "", "## The flagship: `happy birthday`", "", head,
-             *summary_rows(flagship), ""]
+    lines = ["## Lyric lines", "", head, *summary_rows(pieces), ""]
+    spread = spread_rows(pieces, lines_per_set) if lines_per_set else []
+    if spread:
+        lines += ["Each line was sung once per seed set, to a different tune each time. Words recognised per set:", "",
+                  "| voice | dry vocal, per set | range | full mix, per set | range |", "|---|---|---|---|---|",
+                  *spread, ""]
+    lines += ["## The flagship: `happy birthday`", "", head, *summary_rows(flagship), ""]
     whole = [p for p in flagship if p.dry.share == 1.0]
     lines.append(f"Flagship sung with every word recognised on the dry vocal: {len(whole)} of {len(flagship)} pieces.")
     lines += ["", "## Vowel formants (LPC, median over held vowels): male / female", "",
@@ -227,6 +255,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--lines", type=int, default=None, help="how many lines (default: all)")
     parser.add_argument("--lines-file", type=Path, default=LINES_FILE)
     parser.add_argument("--seeds", type=int, default=5, help="flagship seeds per voice")
+    parser.add_argument("--line-seeds", type=int, default=1,
+                        help="sing every line this many times, each time a different tune (seed sets 300, 400, …)")
     parser.add_argument("--voice", choices=("male", "female"), action="append", help="default: both")
     parser.add_argument("--report", type=Path, help="also write the Markdown report (with every line) here")
     args = parser.parse_args(argv)
@@ -238,15 +268,17 @@ def main(argv: list[str] | None = None) -> None:
     composer = Composer()
     pieces, flagship = [], []
     for voice in args.voice or ("male", "female"):
-        for label, options, seed in line_requests(lines, seed=300):
-            pieces.append(sing_one(composer, label, options, voice, seed, LINE_SECONDS))
-            print(f"{voice}: {pieces[-1].dry.share:.0%} dry, {pieces[-1].mix.share:.0%} mix | {label}", flush=True)
+        for base in seed_sets(args.line_seeds):
+            for label, options, seed in line_requests(lines, seed=base):
+                pieces.append(sing_one(composer, label, options, voice, seed, LINE_SECONDS))
+                print(f"{voice}: {pieces[-1].dry.share:.0%} dry, {pieces[-1].mix.share:.0%} mix | {label}", flush=True)
         for seed in range(1, args.seeds + 1):
             flagship.append(sing_one(composer, FLAGSHIP, {"prompt": FLAGSHIP}, voice, seed, 30.0))
             print(f"{voice}: {flagship[-1].dry.share:.0%} dry | flagship seed {seed}: {flagship[-1].dry_text}", flush=True)
     command = " ".join(["python -m evaluation.singing", *(argv if argv is not None else sys.argv[1:])])
     text = (f"# Singing judged from outside\n\nWritten by `{command}` on {time.strftime('%Y-%m-%d')}, "
-            f"{platform.machine()} with {os.cpu_count()} cores. Method: evaluation/singing.py.\n\n" + report(pieces, flagship))
+            f"{platform.machine()} with {os.cpu_count()} cores. Method: evaluation/singing.py.\n\n"
+            + report(pieces, flagship, len(lines)))
     print(text)
     if args.report:
         args.report.write_text(text, encoding="utf-8")

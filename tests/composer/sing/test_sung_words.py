@@ -7,7 +7,7 @@ import pytest
 
 from composer.audio.render import SAMPLE_RATE
 from evaluation.judges import align, normalise, recogniser
-from evaluation.singing import sung_words
+from evaluation.singing import SungPiece, seed_sets, spread_rows, sung_words
 
 LINES = [  # (lyrics, voice, seed): short lines, not among the evaluation's
     ("hold my hand and walk with me", "male", 27),
@@ -32,6 +32,19 @@ def test_heard_text_is_normalised_like_the_lyrics():
     assert normalise("We're sure I'm fine, don't worry, you'll see") == normalise("we are sure I am fine do not worry you will see")
     assert normalise("🎉") == []
     assert normalise("Goodnight, driving licence") == normalise("good night driving license")
+
+
+def test_the_report_shows_each_seed_sets_share_and_the_range():
+    def piece(voice: str, heard: str) -> SungPiece:
+        sung = "one two three four".split()
+        return SungPiece("line", voice, 0, "one two three four", align(sung, heard.split()), align(sung, sung),
+                         heard, "", 0, 0, [], 0.0)
+
+    assert seed_sets(3) == [300, 400, 500] and seed_sets(0) == [300]
+    pieces = [piece("male", "one two"), piece("male", "one two three four"),  # set 1: 6 of 8
+              piece("male", "one"), piece("male", "")]  # set 2: 1 of 8
+    assert spread_rows(pieces, lines=2) == ["| male | 75.0% / 12.5% | 12.5%–75.0% | 100.0% / 100.0% | 100.0%–100.0% |"]
+    assert spread_rows(pieces[:2], lines=2) == []  # one set: no spread to show
 
 
 SEEDS_PER_LINE = 3  # one melody per seed: a line is judged on three tunes, not on one lucky or unlucky one
