@@ -168,6 +168,22 @@ def sing_one(composer, label: str, options: dict, voice: str, seed: int, length_
                      formants(song.vocal.audio, SAMPLE_RATE, events), sing_s)
 
 
+def spoken_line(composer, label: str, options: dict, seed: int) -> Alignment:
+    """The line's words spoken once by the Joe voice at its own pace, no singing, judged like the
+    singing: what the voice and the recogniser manage before any note is sung (the ceiling)."""
+    from composer.sing.speech import get_speaker
+    from composer.understanding.understand import understand
+
+    request = understand(options.get("prompt", label), {**options.get("options", {}), "voice": "male", "seed": seed,
+                                                         "length": LINE_SECONDS}, composer.catalog)
+    (draft,) = composer.compose_scores([request])
+    once = list({id(s.syllable): s.syllable for s in draft.sung.syllables}.values())
+    speech = get_speaker().speak(once)
+    words = draft.sung.text.split()
+    said = normalise(" ".join(words[s.word_index] for s in once if s.word_start))
+    return align(said, normalise(recogniser().transcribe(speech.audio, speech.sample_rate)))
+
+
 def seed_sets(count: int) -> list[int]:
     """Base seeds for singing every line `count` times over: each set gives every line another tune,
     so the spread between sets shows how much of a figure is the tunes' luck."""
@@ -228,7 +244,8 @@ def formant_row(pieces: list[SungPiece]) -> str:
             + " |")
 
 
-def report(pieces: list[SungPiece], flagship: list[SungPiece], lines_per_set: int | None = None) -> str:
+def report(pieces: list[SungPiece], flagship: list[SungPiece], lines_per_set: int | None = None,
+           spoken: list[Alignment] | None = None) -> str:
     head = ("| voice | pieces | words recognised, dry vocal | words recognised, full mix | pitch within 50 cents "
             "(SwiftF0) | stressed onsets within 40 ms | median onset error | median F0 |\n|---|---|---|---|---|---|---|---|")
     lines = ["## Lyric lines", "", head, *summary_rows(pieces), ""]
@@ -237,6 +254,11 @@ def report(pieces: list[SungPiece], flagship: list[SungPiece], lines_per_set: in
         lines += ["Each line was sung once per seed set, to a different tune each time. Words recognised per set:", "",
                   "| voice | dry vocal, per set | range | full mix, per set | range |", "|---|---|---|---|---|",
                   *spread, ""]
+    if spoken:
+        heard = sum(a.recognised for a in spoken) / max(1, sum(len(a.sung) for a in spoken))
+        lines += [f"The same lines spoken once by the voice, not sung (its own pace and pitch): {heard:.1%} of "
+                  f"{sum(len(a.sung) for a in spoken)} words recognised. That is the ceiling the voice and the "
+                  "recogniser set; the gap to the sung figures is what the singing costs.", ""]
     lines += ["## The flagship: `happy birthday`", "", head, *summary_rows(flagship), ""]
     whole = [p for p in flagship if p.dry.share == 1.0]
     lines.append(f"Flagship sung with every word recognised on the dry vocal: {len(whole)} of {len(flagship)} pieces.")
@@ -259,6 +281,7 @@ def main(argv: list[str] | None = None) -> None:
                         help="sing every line this many times, each time a different tune (seed sets 300, 400, …)")
     parser.add_argument("--voice", choices=("male", "female"), action="append", help="default: both")
     parser.add_argument("--report", type=Path, help="also write the Markdown report (with every line) here")
+    parser.add_argument("--spoken", action="store_true", help="also judge every line spoken once, not sung")
     args = parser.parse_args(argv)
     lines = load_lines(args.lines_file)
     if args.lines is not None:
@@ -275,10 +298,12 @@ def main(argv: list[str] | None = None) -> None:
         for seed in range(1, args.seeds + 1):
             flagship.append(sing_one(composer, FLAGSHIP, {"prompt": FLAGSHIP}, voice, seed, 30.0))
             print(f"{voice}: {flagship[-1].dry.share:.0%} dry | flagship seed {seed}: {flagship[-1].dry_text}", flush=True)
+    spoken = [spoken_line(composer, label, options, seed) for label, options, seed in line_requests(lines, seed=300)] \
+        if args.spoken else []
     command = " ".join(["python -m evaluation.singing", *(argv if argv is not None else sys.argv[1:])])
     text = (f"# Singing judged from outside\n\nWritten by `{command}` on {time.strftime('%Y-%m-%d')}, "
             f"{platform.machine()} with {os.cpu_count()} cores. Method: evaluation/singing.py.\n\n"
-            + report(pieces, flagship, len(lines)))
+            + report(pieces, flagship, len(lines), spoken))
     print(text)
     if args.report:
         args.report.write_text(text, encoding="utf-8")

@@ -7,7 +7,7 @@ import pytest
 
 from composer.audio.render import SAMPLE_RATE
 from evaluation.judges import align, normalise, recogniser
-from evaluation.singing import SungPiece, seed_sets, spread_rows, sung_words
+from evaluation.singing import SungPiece, seed_sets, spoken_line, spread_rows, sung_words
 
 LINES = [  # (lyrics, voice, seed): short lines, not among the evaluation's
     ("hold my hand and walk with me", "male", 27),
@@ -79,3 +79,11 @@ def test_three_short_sung_lines_are_understood(sung_lines):
         assert np.mean(shares) >= 0.7, (shares, heard_texts)
         means.append(float(np.mean(shares)))
     assert np.mean(means) >= 0.75, means
+
+
+@pytest.mark.slow
+def test_the_spoken_ceiling_hears_the_words_once_in_plain_speech(composer):
+    lyrics, _, seed = LINES[2]
+    spoken = spoken_line(composer, lyrics, {"prompt": "a song", "options": {"lyrics": lyrics}}, seed)
+    assert spoken.sung == normalise(lyrics)  # each word once, as the voice says it
+    assert spoken.share >= 0.85, spoken.marked()
