@@ -3,7 +3,7 @@ outside (evaluation/judges.py): a speech recogniser for the words, SwiftF0 for t
 
     python -m evaluation.singing                    # 32 lines × both voices + the flagship, Markdown
     python -m evaluation.singing --lines 4 --seeds 1 --report /tmp/sung.md
-    python -m evaluation.singing --lines-file evaluation/data/sung_lines_holdout.jsonl --seeds 0 --line-seeds 3
+    python -m evaluation.singing --lines-file evaluation/data/sung_lines_holdout.jsonl --seeds 0 --line-seeds 3 --spoken
 
 Lines come from evaluation/data/sung_lines.jsonl: half written out (`--lyrics`), half taken from a
 prompt (what Muse cleans out of the prompt is what gets sung). That set was used while the voice
@@ -148,11 +148,8 @@ def sing_one(composer, label: str, options: dict, voice: str, seed: int, length_
     melody model), then judged."""
     from composer.pipeline import mix_settings
     from composer.sing.mixdown import render_song
-    from composer.understanding.understand import understand
 
-    request = understand(options.get("prompt", label), {**options.get("options", {}), "voice": voice, "seed": seed,
-                                                         "length": length_s}, composer.catalog)
-    (draft,) = composer.compose_scores([request])
+    draft = _draft(composer, label, options, voice, seed, length_s)
     started = time.perf_counter()
     song = render_song(draft.score, draft.sung, voice, mix_settings(draft.plan))
     sing_s = time.perf_counter() - started
@@ -168,15 +165,22 @@ def sing_one(composer, label: str, options: dict, voice: str, seed: int, length_
                      formants(song.vocal.audio, SAMPLE_RATE, events), sing_s)
 
 
+def _draft(composer, label: str, options: dict, voice: str, seed: int, length_s: float):
+    """The line's request understood and composed (scores only), as a member's would be."""
+    from composer.understanding.understand import understand
+
+    request = understand(options.get("prompt", label), {**options.get("options", {}), "voice": voice, "seed": seed,
+                                                         "length": length_s}, composer.catalog)
+    (draft,) = composer.compose_scores([request])
+    return draft
+
+
 def spoken_line(composer, label: str, options: dict, seed: int) -> Alignment:
     """The line's words spoken once by the Joe voice at its own pace, no singing, judged like the
     singing: what the voice and the recogniser manage before any note is sung (the ceiling)."""
     from composer.sing.speech import get_speaker
-    from composer.understanding.understand import understand
 
-    request = understand(options.get("prompt", label), {**options.get("options", {}), "voice": "male", "seed": seed,
-                                                         "length": LINE_SECONDS}, composer.catalog)
-    (draft,) = composer.compose_scores([request])
+    draft = _draft(composer, label, options, "male", seed, LINE_SECONDS)
     once = list({id(s.syllable): s.syllable for s in draft.sung.syllables}.values())
     speech = get_speaker().speak(once)
     words = draft.sung.text.split()
