@@ -1,6 +1,7 @@
-"""The outside judges of the singing: the word alignment, and the recogniser itself on three short
-sung lines (the small CI version of `python -m evaluation.singing`), including proof that it can
-say no."""
+"""The outside judges of the singing: the word alignment (which says no to missing, wrong and
+reordered words), the report's spread over tune sets, and the recogniser itself on three short
+sung lines (the small CI version of `python -m evaluation.singing`) and on one line spoken
+plainly (the ceiling the singing is measured against)."""
 
 import numpy as np
 import pytest
