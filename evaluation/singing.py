@@ -181,7 +181,7 @@ def spoken_line(composer, label: str, options: dict, seed: int) -> Alignment:
     from composer.sing.speech import get_speaker
 
     draft = _draft(composer, label, options, "male", seed, LINE_SECONDS)
-    once = list({id(s.syllable): s.syllable for s in draft.sung.syllables}.values())
+    once = draft.sung.spoken_syllables()
     speech = get_speaker().speak(once)
     words = draft.sung.text.split()
     said = normalise(" ".join(words[s.word_index] for s in once if s.word_start))

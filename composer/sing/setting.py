@@ -53,6 +53,11 @@ class SungLine:
         out = f" Sung words: \"{shown}\"." if shown else ""
         return out + "".join(f" Note: {note}." for note in self.notes)
 
+    def spoken_syllables(self) -> list[Syllable]:
+        """Each syllable once, in the order first sung: the voice speaks each once, and a repeated
+        line sings the same spoken syllables again."""
+        return list({id(sung.syllable): sung.syllable for sung in self.syllables}.values())
+
     def lyrics(self) -> list[tuple[float, str]]:
         """(start quarter, text) per syllable, hyphenated inside words, for the MIDI lyric events."""
         out = []

@@ -39,12 +39,8 @@ class Vocalist:
         length_s = score.duration_s + 1.0
         if not line.syllables:
             return Vocal(np.zeros(int(length_s * SAMPLE_RATE), dtype=np.float32), [])
-        distinct: list = []
-        spoken_index: dict[int, int] = {}
-        for sung in line.syllables:
-            if id(sung.syllable) not in spoken_index:
-                spoken_index[id(sung.syllable)] = len(distinct)
-                distinct.append(sung.syllable)
+        distinct = line.spoken_syllables()
+        spoken_index = {id(syllable): k for k, syllable in enumerate(distinct)}
         events = layout(line, score.seconds_per_quarter, spoken_index)
         with self._lock:
             speech = self.speaker.speak(distinct, hold_lengths(events, len(distinct), HOLD_CAP_S))

@@ -130,7 +130,7 @@ def layout(line: SungLine, seconds_per_quarter: float, spoken_index: dict[int, i
         end = sung.end * seconds_per_quarter
         if k + 1 < len(line.syllables):
             following = line.syllables[k + 1].start * seconds_per_quarter
-            if sung.phrase_end and following - end < 0.12:
+            if sung.phrase_end and following - end < BREAK_S:
                 end -= min(0.2, 0.25 * (end - start))  # breathe before the next phrase
             end = min(end, following)
         end = min(end, start + MAX_HELD_S)
@@ -159,12 +159,8 @@ def _part_frames(event: Event, speech: Speech, world: World) -> tuple[int, int, 
     return a, v0, max(v1, v0 + 1), b
 
 
-def _spoken_frames(event: Event, speech: Speech, world: World) -> tuple[int, int, int, int]:
-    """As `_part_frames`, with a coda's fade into silence dropped (for a syllable sung before a rest)."""
-    return _without_fade(_part_frames(event, speech, world), world)
-
-
 def _without_fade(frames: tuple[int, int, int, int], world: World) -> tuple[int, int, int, int]:
+    """`_part_frames` with a coda's fade into silence dropped (for a syllable sung before a rest)."""
     a, v0, v1, b = frames
     loud = world.level_db[v1:b] > world.level_db[v0:v1].max() - QUIET_DB
     while b > v1 and not loud[-1]:
@@ -310,7 +306,7 @@ def lay_out_frames(events: list[Event], speech: Speech, world: World, singer: Si
     frame = lambda seconds: int(round(seconds / hop))  # noqa: E731
     track = SungFrames(frames)
     whole = [_part_frames(event, speech, world) for event in events]
-    spoken = [_without_fade(frames, world) for frames in whole]
+    spoken = [_without_fade(part, world) for part in whole]
     leads = _leads(events, spoken)
     joined = _joined(events)
     previous_pitch: float | None = None
@@ -324,7 +320,7 @@ def lay_out_frames(events: list[Event], speech: Speech, world: World, singer: Si
             before, inside = frame(leads[k].before_s), frame(leads[k].inside_s)
             onset = _resample(a, v0 - a, before + inside)
             start, vowel_from = beat - before, beat + inside
-            legato = event.start_s - leads[k].before_s - last_end < 0.12
+            legato = event.start_s - leads[k].before_s - last_end < BREAK_S
             glide_from = previous_pitch if legato else None
         else:  # the onset was sung as the end of the previous syllable
             onset, start, vowel_from, glide_from = np.zeros(0, dtype=int), beat, beat, previous_pitch

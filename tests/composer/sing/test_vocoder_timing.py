@@ -6,7 +6,8 @@ import numpy as np
 
 from composer.sing.singers import singer_for
 from composer.sing.speech import Speech, SpokenSyllable
-from composer.sing.vocoder import MAX_LEAD_S, Event, Lead, World, _leads, _spoken_frames, lay_out_frames, midi_hz
+from composer.sing.vocoder import (MAX_LEAD_S, Event, Lead, World, _leads, _part_frames, _without_fade, lay_out_frames,
+                                   midi_hz)
 
 HOP = 0.005
 
@@ -44,7 +45,7 @@ def test_a_weak_coda_is_sung_and_only_silence_after_it_is_cut():
     level[10:15] = -40.0  # an "f" or a "t": far under the vowel, still a sound
     speech = Speech(np.zeros(125, np.float32), rate, [SpokenSyllable(0, 10, 50, 100)])
     world = World(np.zeros(25), np.ones((25, 4)), np.ones((25, 4)), rate, level)
-    assert _spoken_frames(_event(0.0, 0.5), speech, world) == (0, 2, 10, 15)
+    assert _without_fade(_part_frames(_event(0.0, 0.5), speech, world), world) == (0, 2, 10, 15)
 
 
 def _two_words(second_start: float, breath: bool = False):
