@@ -7,8 +7,11 @@ syllable and to its onset, vowel or coda: no forced alignment, no guessing from 
 Why the voice holds the vowels itself: a spoken vowel is about 80 ms, and stretching it tenfold
 in the vocoder smears what makes it that vowel (a speech recogniser heard "have the birth they
 do" for "happy birthday to you"). The voice's graph is patched so the phoneme durations are an
-input: one cheap pass predicts them, a second speaks with the vowels lengthened and the
-consonants at their own length (the recogniser then hears every word).
+input: one cheap pass predicts them, a second speaks with the vowels lengthened, the onset
+consonants at their own length, and each coda and pause between words CONSONANT_STRETCH times
+as long. Between long vowels, consonants and word breaks at talking speed went by too fast to
+hear: the recogniser heard the line spoken three times slower at 94%, but with only its vowels
+held at 88%. See `CONSONANT_STRETCH` for the sung figures.
 
 The voice samples Gaussian noise (phoneme durations and timbre). The model draws it inside the
 graph from an unseeded generator, so the same words came out differently on every call; here the
@@ -36,6 +39,8 @@ NOISE_W_SCALE = 0.6  # how much the phoneme durations vary (the voice's own defa
 NOISE_PER_ID = 192 * 8  # noise fed per phoneme id: 192 channels × 8 frames (utterances average 2.3 frames per id)
 RANDOM_OPS = ("RandomNormal", "RandomNormalLike", "RandomUniform", "RandomUniformLike", "Multinomial")
 DURATIONS_INPUT = "muse_durations"
+CONSONANT_STRETCH = 2.0  # sung codas and word pauses against spoken ones (docs/singing_eval.md has the
+# figures): 3.0 was worse than 2.0, and drawing out the onsets too moved the heard onsets off the beat
 
 
 def feed_noise_from_inputs(model) -> list[str]:
@@ -219,6 +224,22 @@ class Speaker:
                 held[positions] = np.ceil(spoken * (want / spoken.sum()))
         return held
 
+    def _sung_durations(self, durations: np.ndarray, spans: list[tuple[int, int, int, int]],
+                        sounds: list[list[int]], vowel_s: list[float]) -> np.ndarray:
+        """Frames per id as sung: the vowels held (`_hold_vowels`); what follows each vowel up to
+        the next syllable's onset (the coda, the pause between words) drawn out CONSONANT_STRETCH
+        times. Onsets stay as spoken: the vocoder sings them just before the beat, and drawn out
+        they pulled the heard onset away from it. The utterance's outer pads stay as spoken."""
+        held = self._hold_vowels(durations, sounds, vowel_s)
+        slow = np.zeros(len(held), dtype=bool)
+        slow[spans[0][0]:spans[-1][3]] = True
+        for first, vowel_first, _, _ in spans:
+            slow[first:vowel_first] = False
+        for positions in sounds:
+            slow[positions] = False
+        held[slow] = np.ceil(held[slow] * CONSONANT_STRETCH)
+        return held
+
     def _speak_chunk(self, syllables: list[Syllable], vowel_s: list[float] | None, noise_scale: float,
                      length_scale: float, seed: int) -> tuple[np.ndarray, list[SpokenSyllable]]:
         ids, spans, sounds = self._phoneme_ids(syllables)
@@ -233,7 +254,7 @@ class Speaker:
             _, predicted = self.voice.session.run(None, {**inputs, DURATIONS_INPUT: np.ones((1, 1, len(ids)), np.float32)})
             durations = predicted.reshape(-1).astype(np.float32)
             if vowel_s is not None:
-                durations = self._hold_vowels(durations, sounds, vowel_s)
+                durations = self._sung_durations(durations, spans, sounds, vowel_s)
             audio = self.voice.session.run(None, {**inputs, DURATIONS_INPUT: durations.reshape(1, 1, -1)})[0]
         samples = durations.astype(np.int64) * self.voice.config.hop_length  # frames → samples
         edges = np.concatenate([[0], np.cumsum(samples)])

@@ -169,3 +169,32 @@ def test_another_process_speaks_the_same_words_the_same():
     here = _speech_digest()
     assert there.stdout.strip().splitlines()[-1] == here
     assert _speech_digest(seed=1) != here
+
+
+def test_sung_codas_and_word_pauses_are_drawn_out_and_vowels_held():
+    """The voice sings every id from the first syllable's start to the last one's end, bar the
+    onsets and the vowel sounds, CONSONANT_STRETCH times as long as spoken; the vowels get their
+    held length, and the onsets and the utterance's opening and closing pads stay as spoken."""
+    from composer.sing.lyrics import words_from_text
+    from composer.sing.speech import CONSONANT_STRETCH, get_speaker
+    from composer.sing.syllables import syllabify
+
+    speaker = get_speaker()
+    ids, spans, sounds = speaker._phoneme_ids(syllabify(words_from_text("hold my hand").words))
+    spoken = np.full(len(ids), 3.0)
+    sung = speaker._sung_durations(spoken, spans, sounds, [0.0, 0.5, 0.0])
+    vowel = np.zeros(len(ids), dtype=bool)
+    for positions in sounds:
+        vowel[positions] = True
+    onset = np.zeros(len(ids), dtype=bool)
+    for first, vowel_first, _, _ in spans:
+        onset[first:vowel_first] = True
+    inner = np.zeros(len(ids), dtype=bool)
+    inner[spans[0][0]:spans[-1][3]] = True
+    drawn = inner & ~vowel & ~onset
+    assert CONSONANT_STRETCH > 1 and drawn.sum() >= 3  # the d of hold, the pauses after hold and my
+    assert (sung[drawn] == np.ceil(3.0 * CONSONANT_STRETCH)).all()
+    assert (sung[~drawn & ~vowel] == 3.0).all() and onset.sum() >= 3
+    frames_per_s = speaker.sample_rate / speaker.voice.config.hop_length
+    assert (sung[sounds[0]] == 3.0).all() and (sung[sounds[2]] == 3.0).all()  # not held: as spoken
+    assert sung[spans[1][1]:spans[1][2]].sum() >= 0.5 * frames_per_s  # "my" held half a second
