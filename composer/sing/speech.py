@@ -10,8 +10,8 @@ do" for "happy birthday to you"). The voice's graph is patched so the phoneme du
 input: one cheap pass predicts them, a second speaks with the vowels lengthened, the onset
 consonants at their own length, and each coda and pause between words CONSONANT_STRETCH times
 as long. Between long vowels, consonants and word breaks at talking speed went by too fast to
-hear: the recogniser heard the line spoken three times slower at 94%, but with only its vowels
-held at 88%. See `CONSONANT_STRETCH` for the sung figures.
+hear: speech slowed down as a whole stayed clear to the recogniser, speech with only its vowels
+held did not. See `CONSONANT_STRETCH` for where the sung figures are.
 
 The voice samples Gaussian noise (phoneme durations and timbre). The model draws it inside the
 graph from an unseeded generator, so the same words came out differently on every call; here the

@@ -8,11 +8,11 @@ there is no room, as for a line that starts the piece, they take time from the s
 note instead of being cut). Inside a phrase, what lies between two vowels in the speech (the coda,
 the pause between the words, the next onset) keeps its spoken length, so the words are parted as
 the voice parted them. Before a breath or a rest, the coda keeps its spoken length at the end of
-the note and the voice is released. ("Spoken" here is the voice's own output, whose codas and word
-pauses are already drawn out for singing: composer/sing/speech.py.) F0 is the note's pitch with a short
-glide from the previous note and a delayed, moderate vibrato; the female singer's envelope is
-stretched up the frequency axis. `pulses` then synthesises the whole line the way WORLD does,
-batched over pulses.
+the note and the voice is released. ("Spoken" here is the voice's own output, whose codas and
+word pauses are already drawn out for singing: composer/sing/speech.py.) F0 is the note's pitch
+with a short glide from the previous note and a delayed, moderate vibrato; the female singer's
+envelope is stretched up the frequency axis. `pulses` then synthesises the whole line the way
+WORLD does, batched over pulses.
 """
 
 from __future__ import annotations

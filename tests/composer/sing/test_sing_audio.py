@@ -192,7 +192,7 @@ def test_sung_codas_and_word_pauses_are_drawn_out_and_vowels_held():
     inner = np.zeros(len(ids), dtype=bool)
     inner[spans[0][0]:spans[-1][3]] = True
     drawn = inner & ~vowel & ~onset
-    assert CONSONANT_STRETCH > 1 and drawn.sum() >= 3  # the d of hold, the pauses after hold and my
+    assert CONSONANT_STRETCH > 1 and drawn.sum() >= 3  # codas, stress marks, word pauses
     assert (sung[drawn] == np.ceil(3.0 * CONSONANT_STRETCH)).all()
     assert (sung[~drawn & ~vowel] == 3.0).all() and onset.sum() >= 3
     frames_per_s = speaker.sample_rate / speaker.voice.config.hop_length
