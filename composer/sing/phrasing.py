@@ -21,6 +21,7 @@ _LINE_BREAK = re.compile(r"\n|/|[.!?;]+(?=\s|$)")  # where one lyric line ends a
 WHOLE_LINE_STRETCH = 1.5  # a line up to this many times a phrase's comfortable count is sung whole
 SHORT_LINE_STRETCH = 1.25  # ... and up to this many when a phrase is cut to sing several lines
 ONE_BAR_PENALTY = 0.5  # 1-bar phrases only when they fit the words much better
+SHARE_STRETCH = 1.25  # the rest of a cut line is sung whole up to this many times its planned share
 
 
 def lyrics_text(plan: Plan) -> str:
@@ -76,18 +77,26 @@ class _Stream:
         return [p + 1 for p in range(start, end) if self.at(p).word_end]
 
 
-def _chunk(stream: _Stream, position: int, line_end: int, comfortable: int, most: int) -> int:
-    """How many syllables of the line at `position` this phrase sings: the whole rest of the line
-    when it fits, else an even share cut at a word end."""
+def _chunk(stream: _Stream, position: int, line_end: int, comfortable: int, most: int,
+           share: float | None = None) -> tuple[int, float]:
+    """How many syllables of the line at `position` this phrase sings, and the share the line was
+    planned in: the whole line when it fits, else an even share cut at a word end. `share` is
+    that plan for a line already cut: its rest is sung whole only within a quarter of the share
+    (or within the comfortable count), else cut again, so a line cut in three does not end in one
+    part twice as long as its first (20 + 39 syllables)."""
     remaining = line_end - position
-    if remaining <= most and remaining <= max(comfortable * WHOLE_LINE_STRETCH, comfortable + 1):
-        return remaining
+    if share is None:
+        fits = max(comfortable * WHOLE_LINE_STRETCH, comfortable + 1)
+    else:
+        fits = max(comfortable, share * SHARE_STRETCH)
+    if remaining <= most and remaining <= fits:
+        return remaining, share or remaining
     parts = max(2, math.ceil(remaining / comfortable))
     target = remaining / parts
     ends = [e - position for e in stream.word_ends(position, line_end) if e - position <= most]
     if not ends:  # one word longer than the phrase can hold: sing what fits, the rest next phrase
-        return min(most, remaining)
-    return min(ends, key=lambda c: (abs(c - target), -c))
+        return min(most, remaining), share or target
+    return min(ends, key=lambda c: (abs(c - target), -c)), share or target
 
 
 def _parts(bars: int, count: int) -> list[int]:
@@ -132,6 +141,7 @@ def syllable_plan(plan: Plan, syllables: list[Syllable], line_starts: list[int])
     phrases: list[SungPhrase] = []
     position = 0
     line_end: int | None = None  # end of the line in progress, None at a line start
+    share = 0.0  # syllables per phrase the line in progress was planned in
     spans = plan.phrase_spans()
     for i, (start, bars) in enumerate(spans):
         final = i == len(spans) - 1
@@ -142,7 +152,8 @@ def syllable_plan(plan: Plan, syllables: list[Syllable], line_starts: list[int])
             if line_end is None:
                 line_end = stream.line_end(position)
             comfortable, most = capacity(part_bars, part_final)
-            count = _chunk(stream, position, line_end, comfortable, most)
+            count, share = _chunk(stream, position, line_end, comfortable, most,
+                                  None if at_line_start else share)
             taken = [stream.at(p) for p in range(position, position + count)]
             phrases.append(SungPhrase(start, part_bars, tuple(s.stress for s in taken),
                                       tuple(s.word_end for s in taken), position % stream.size, at_line_start))

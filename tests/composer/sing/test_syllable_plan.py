@@ -9,7 +9,7 @@ from composer.melody.rhythm import (SUNG_SECONDS_PER_SYLLABLE, beat_strength, ph
                                     sung_rhythm)
 from composer.plan import SungPhrase, SyllablePlan
 from composer.music.score import Note
-from composer.sing.phrasing import lyric_syllables, with_syllable_plan
+from composer.sing.phrasing import _chunk, _Stream, lyric_syllables, with_syllable_plan
 from composer.sing.setting import set_planned
 from composer.sing.syllables import syllabify
 from composer.music.theory import Meter
@@ -65,6 +65,19 @@ def test_a_long_line_is_cut_at_a_word_end_into_even_parts(make_plan_for):
     assert first.line_start and not second.line_start
     assert first.word_ends[-1]
     assert abs(first.count - second.count) <= 4
+
+
+@pytest.mark.parametrize("length,parts", [(39, [39]), (47, [24, 23]), (59, [20, 20, 19]), (80, [20, 20, 20, 20])])
+def test_a_cut_line_keeps_to_even_parts(length, parts):
+    """A line sung whole when it fits (up to 1.5 × comfortable), else in even parts: the rest of a
+    line cut in three is cut again, not sung whole at twice the first part's length."""
+    stream = _Stream(syllabify(["la"] * length), [0])
+    counts, position, share = [], 0, None
+    while position < length:
+        count, share = _chunk(stream, position, length, comfortable=26, most=50, share=share)
+        counts.append(count)
+        position += count
+    assert counts == parts
 
 
 @pytest.mark.parametrize("theme,tempo", [("lullaby", 60), ("romantic", 76), ("relax", 70)])
