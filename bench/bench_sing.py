@@ -54,12 +54,8 @@ def measure(voice: str, length_s: float = 30.0) -> dict[str, float]:
             run.setdefault("sung render", []).append(sung)
             run.setdefault("added by vocals", []).append(sung - plain)
             # the vocal stages on their own
-            distinct, index = [], {}
-            for s in line.syllables:
-                if id(s.syllable) not in index:
-                    index[id(s.syllable)] = len(distinct)
-                    distinct.append(s.syllable)
-            events = layout(line, score.seconds_per_quarter, index)
+            distinct = line.spoken_syllables()
+            events = layout(line, score.seconds_per_quarter)
             holds = hold_lengths(events, len(distinct), HOLD_CAP_S)
             speech = _timed(run, "speak, vowels held (piper, 2 passes)", vocalist.speaker.speak, distinct, holds)
             world = _timed(run, "analyse (WORLD)", analyse, speech)

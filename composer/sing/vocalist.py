@@ -40,8 +40,7 @@ class Vocalist:
         if not line.syllables:
             return Vocal(np.zeros(int(length_s * SAMPLE_RATE), dtype=np.float32), [])
         distinct = line.spoken_syllables()
-        spoken_index = {id(syllable): k for k, syllable in enumerate(distinct)}
-        events = layout(line, score.seconds_per_quarter, spoken_index)
+        events = layout(line, score.seconds_per_quarter)
         with self._lock:
             speech = self.speaker.speak(distinct, hold_lengths(events, len(distinct), HOLD_CAP_S))
         world = analyse(speech)

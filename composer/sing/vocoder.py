@@ -124,8 +124,10 @@ class Event:
     breath: bool = False  # the last syllable before a breath
 
 
-def layout(line: SungLine, seconds_per_quarter: float, spoken_index: dict[int, int]) -> list[Event]:
-    """Sung syllables in seconds; `start_s` is the beat the vowel lands on."""
+def layout(line: SungLine, seconds_per_quarter: float) -> list[Event]:
+    """Sung syllables in seconds; `start_s` is the beat the vowel lands on, `part_index` where the
+    syllable is in `line.spoken_syllables()` (what the voice speaks)."""
+    spoken_index = {id(syllable): k for k, syllable in enumerate(line.spoken_syllables())}
     events: list[Event] = []
     for k, sung in enumerate(line.syllables):
         start = sung.start * seconds_per_quarter
