@@ -259,9 +259,10 @@ def report(pieces: list[SungPiece], flagship: list[SungPiece], lines_per_set: in
                   "| voice | dry vocal, per set | range | full mix, per set | range |", "|---|---|---|---|---|",
                   *spread, ""]
     if spoken:
-        heard = sum(a.recognised for a in spoken) / max(1, sum(len(a.sung) for a in spoken))
+        said = sum(len(a.sung) for a in spoken)
+        heard = sum(a.recognised for a in spoken) / max(1, said)
         lines += [f"The same lines spoken once by the voice, not sung (its own pace and pitch): {heard:.1%} of "
-                  f"{sum(len(a.sung) for a in spoken)} words recognised. That is the ceiling the voice and the "
+                  f"{said} words recognised. That is the ceiling the voice and the "
                   "recogniser set; the gap to the sung figures is what the singing costs.", ""]
     lines += ["## The flagship: `happy birthday`", "", head, *summary_rows(flagship), ""]
     whole = [p for p in flagship if p.dry.share == 1.0]
@@ -302,7 +303,8 @@ def main(argv: list[str] | None = None) -> None:
         for seed in range(1, args.seeds + 1):
             flagship.append(sing_one(composer, FLAGSHIP, {"prompt": FLAGSHIP}, voice, seed, 30.0))
             print(f"{voice}: {flagship[-1].dry.share:.0%} dry | flagship seed {seed}: {flagship[-1].dry_text}", flush=True)
-    spoken = [spoken_line(composer, label, options, seed) for label, options, seed in line_requests(lines, seed=300)] \
+    first_set = seed_sets(1)[0]
+    spoken = [spoken_line(composer, label, options, seed) for label, options, seed in line_requests(lines, first_set)] \
         if args.spoken else []
     command = " ".join(["python -m evaluation.singing", *(argv if argv is not None else sys.argv[1:])])
     text = (f"# Singing judged from outside\n\nWritten by `{command}` on {time.strftime('%Y-%m-%d')}, "
