@@ -3,16 +3,16 @@
 Speech (with vowels already held by the voice) is analysed once (F0, spectral envelope,
 aperiodicity per 5 ms frame). Then the words are laid out the way singers time them: each vowel
 lands on its beat and carries the note, its middle slowed where the note is longer than the held
-vowel. A phrase's first onset consonants go at their spoken length just *before* the beat (where
-there is no room, as for a line that starts the piece, they take time from the start of their own
-note instead of being cut). Inside a phrase, what lies between two vowels in the speech (the coda,
-the pause between the words, the next onset) keeps its spoken length, so the words are parted as
-the voice parted them. Before a breath or a rest, the coda keeps its spoken length at the end of
-the note and the voice is released. ("Spoken" here is the voice's own output, whose codas and
-word pauses are already drawn out for singing: composer/sing/speech.py.) F0 is the note's pitch
-with a short glide from the previous note and a delayed, moderate vibrato; the female singer's
-envelope is stretched up the frequency axis. `pulses` then synthesises the whole line the way
-WORLD does, batched over pulses.
+vowel. A phrase's first onset consonants keep their spoken length and start at most LEAD_S before
+the beat; what is longer runs on into the start of the note, and the vowel follows it (all of it
+does where there is no room, as for a line that starts the piece). Inside a phrase, what lies
+between two vowels in the speech (the coda, the pause between the words, the next onset) keeps
+its spoken length, so the words are parted as the voice parted them. Before a breath or a rest,
+the coda keeps its spoken length at the end of the note and the voice is released. ("Spoken" here
+is the voice's own output, whose codas and word pauses are already drawn out for singing:
+composer/sing/speech.py.) F0 is the note's pitch with a short glide from the previous note and a
+delayed, moderate vibrato; the female singer's envelope is stretched up the frequency axis.
+`pulses` then synthesises the whole line the way WORLD does, batched over pulses.
 """
 
 from __future__ import annotations
@@ -38,7 +38,10 @@ MAX_HELD_S = 1.0  # a longer note is released after this long and the band carri
 BREAK_S = 0.12  # a rest this long between two syllables parts them: the first is released
 MIN_VOWEL_SHARE = 0.5  # the consonants between two vowels are sped up where they would leave the
 # first vowel less than this share of the time to the next beat (or less than its spoken length)
-MAX_LEAD_S = 0.2  # onset consonants sung before the beat, at most this long
+MAX_ONSET_S = 0.2  # a phrase's first onset consonants, longer than this, are sped up to fit
+LEAD_S = 0.03  # ... and start at most this long before the beat, the rest sung into the note: a
+# syllable is heard to begin where its first consonant does (the h of "happy" sung in full before
+# the beat was heard 45 ms early)
 LEAD_SHARE = 0.45  # ... and at most this share of the time since the previous syllable began
 CODA_SHARE = 0.35  # a coda keeps its spoken length up to this share of the syllable
 HOLD_HEAD, HOLD_TAIL = 0.4, 0.3  # a held vowel's natural start and end; the middle is slowed
@@ -204,15 +207,15 @@ class Lead:
 
 
 def _leads(events: list[Event], spoken: list[tuple[int, int, int, int]]) -> list[Lead]:
-    """Where each syllable's onset consonants go: their spoken length (up to MAX_LEAD_S) before
-    the beat, within reach of the previous syllable (which then ends earlier); what finds no room
-    there goes into the start of the note, up to a third of it, so no consonant is dropped."""
+    """Where each syllable's onset consonants go, at their spoken length (up to MAX_ONSET_S): up
+    to LEAD_S before the beat, within reach of the previous syllable (which then ends earlier); the
+    rest goes into the start of the note, up to a third of it, so no consonant is dropped."""
     hop = FRAME_MS / 1000.0
     leads = []
     for k, (event, (a, v0, _, _)) in enumerate(zip(events, spoken)):
-        wanted = min((v0 - a) * hop, MAX_LEAD_S)
+        wanted = min((v0 - a) * hop, MAX_ONSET_S)
         room = event.start_s - (events[k - 1].start_s if k else 0.0)
-        before = min(wanted, LEAD_SHARE * room)
+        before = min(wanted, LEAD_S, LEAD_SHARE * room)
         inside = min(wanted - before, (event.end_s - event.start_s) / 3)
         leads.append(Lead(before, max(0.0, inside)))
     return leads

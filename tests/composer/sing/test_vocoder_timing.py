@@ -1,13 +1,14 @@
-"""How the vocoder times a syllable's consonants: before the beat where there is room, inside the
-note where there is none (a line that starts the piece), never dropped; a weak coda is sung; a
-phrase is one time-warp of the spoken words, a breath parts them."""
+"""How the vocoder times a syllable's consonants: a phrase's first ones start just before the beat
+and run on into the note, all inside it where there is no room (a line that starts the piece),
+never dropped; a weak coda is sung; a phrase is one time-warp of the spoken words, a breath parts
+them."""
 
 import numpy as np
 
 from composer.sing.singers import singer_for
 from composer.sing.speech import Speech, SpokenSyllable
-from composer.sing.vocoder import (MAX_LEAD_S, Event, Lead, World, _leads, _part_frames, _without_fade, lay_out_frames,
-                                   midi_hz)
+from composer.sing.vocoder import (LEAD_S, MAX_ONSET_S, Event, Lead, World, _leads, _part_frames, _without_fade,
+                                   lay_out_frames, midi_hz)
 
 HOP = 0.005
 
@@ -16,12 +17,14 @@ def _event(start: float, end: float) -> Event:
     return Event(start, end, [(start, end, 60)], part_index=0, velocity=90)
 
 
-def test_consonants_go_before_the_beat_when_there_is_room():
+def test_consonants_start_just_before_the_beat_and_run_on_into_the_note():
     events = [_event(1.0, 1.5), _event(1.5, 2.0)]
-    spoken = [(0, 12, 40, 50), (50, 66, 90, 100)]  # 60 ms and 80 ms of onset consonants
+    spoken = [(0, 4, 40, 50), (50, 66, 90, 100)]  # 20 ms and 80 ms of onset consonants
     leads = _leads(events, spoken)
-    assert leads[0] == Lead(12 * HOP, 0.0)
-    assert leads[1] == Lead(16 * HOP, 0.0)
+    assert leads[0] == Lead(4 * HOP, 0.0)  # short ones go wholly before the beat
+    # a long one (the h of "happy") starts LEAD_S ahead: a listener hears the syllable begin there
+    assert leads[1].before_s == LEAD_S
+    assert abs(leads[1].inside_s - (16 * HOP - LEAD_S)) < 1e-9
 
 
 def test_a_line_that_starts_the_piece_sings_its_consonants_inside_the_first_note():
@@ -34,7 +37,7 @@ def test_consonants_squeezed_by_a_close_syllable_keep_their_length_partly_inside
     events = [_event(1.0, 1.1), _event(1.1, 1.6)]  # the second syllable follows 100 ms after the first
     (_, lead) = _leads(events, [(0, 4, 10, 12), (12, 12 + 30, 60, 70)])  # 150 ms of consonants
     assert lead.before_s < 0.15
-    assert abs(lead.before_s + lead.inside_s - min(0.15, MAX_LEAD_S)) < 1e-9
+    assert abs(lead.before_s + lead.inside_s - min(0.15, MAX_ONSET_S)) < 1e-9
     assert lead.inside_s <= (1.6 - 1.1) / 3 + 1e-9
 
 
@@ -65,11 +68,13 @@ def test_a_phrase_is_sung_as_one_warp_of_the_spoken_words():
     events, speech, world = _two_words(2.0)
     track = lay_out_frames(events, speech, world, singer_for("male"), 800)
     first_beat, second_beat = round(1.0 / HOP), round(2.0 / HOP)
-    assert list(track.source[first_beat - 10:first_beat]) == list(range(0, 10))  # "h" before the beat
-    assert track.source[first_beat] == 10 and track.source[second_beat] == 76  # each vowel on its beat
+    lead = round(LEAD_S / HOP)
+    assert list(track.source[first_beat - lead:first_beat + 10 - lead]) == list(range(0, 10))  # "h" across the beat
+    assert track.source[first_beat + 10 - lead] == 10  # the first vowel right after it
+    assert track.source[second_beat] == 76  # inside the phrase the vowel is on its beat
     between = list(track.source[second_beat - 36:second_beat])
     assert between == list(range(40, 76))  # coda, the pause between the words, the next onset: as spoken
-    sung = track.source[first_beat - 10:second_beat + 100]
+    sung = track.source[first_beat - lead:second_beat + 100]
     assert (sung >= 0).all() and (np.diff(sung) >= 0).all()  # no silence cut in, nothing sung backwards
     # the glide to the second note starts with its onset: the vowel arrives in tune, with no
     # second glide from the old note at the beat
@@ -80,8 +85,9 @@ def test_consonants_between_close_vowels_are_sped_up_so_the_vowel_keeps_its_shar
     events, speech, world = _two_words(1.2)  # 40 frames between the beats, 36 frames of consonants
     track = lay_out_frames(events, speech, world, singer_for("male"), 800)
     first_beat, second_beat = round(1.0 / HOP), round(1.2 / HOP)
-    vowel = track.source[first_beat:second_beat]
-    assert ((vowel >= 10) & (vowel < 40)).sum() >= 20  # half the span, not the 4 frames left over
+    vowel_from = first_beat + 10 - round(LEAD_S / HOP)  # after the "h" that runs into the note
+    vowel = track.source[vowel_from:second_beat]
+    assert ((vowel >= 10) & (vowel < 40)).sum() >= (second_beat - vowel_from) // 2  # half, not what is left over
     assert track.source[second_beat] == 76
 
 
@@ -89,8 +95,8 @@ def test_a_breath_parts_the_words_and_releases_the_voice():
     events, speech, world = _two_words(2.0, breath=True)
     track = lay_out_frames(events, speech, world, singer_for("male"), 800)
     second_beat = round(2.0 / HOP)
-    lead = 16  # the second onset sung again before its beat
-    assert list(track.source[second_beat - lead:second_beat]) == list(range(60, 76))
+    lead = round(LEAD_S / HOP)  # the second onset sung again from just before its beat
+    assert list(track.source[second_beat - lead:second_beat + 16 - lead]) == list(range(60, 76))
     assert track.gain[second_beat - lead - 1] == 0.0  # silence before it
     first_sung = np.flatnonzero(track.source[: second_beat - lead] >= 0)
     assert track.source[first_sung[-1]] < 50  # the first word ends with its own coda, not the pause
