@@ -11,6 +11,7 @@ from composer.sing.vocoder import (LEAD_S, MAX_ONSET_S, Event, Lead, World, _lea
                                    lay_out_frames, midi_hz)
 
 HOP = 0.005
+LEAD = round(LEAD_S / HOP)  # frames a phrase's first consonants start before the beat
 
 
 def _event(start: float, end: float) -> Event:
@@ -68,13 +69,12 @@ def test_a_phrase_is_sung_as_one_warp_of_the_spoken_words():
     events, speech, world = _two_words(2.0)
     track = lay_out_frames(events, speech, world, singer_for("male"), 800)
     first_beat, second_beat = round(1.0 / HOP), round(2.0 / HOP)
-    lead = round(LEAD_S / HOP)
-    assert list(track.source[first_beat - lead:first_beat + 10 - lead]) == list(range(0, 10))  # "h" across the beat
-    assert track.source[first_beat + 10 - lead] == 10  # the first vowel right after it
+    assert list(track.source[first_beat - LEAD:first_beat + 10 - LEAD]) == list(range(0, 10))  # "h" across the beat
+    assert track.source[first_beat + 10 - LEAD] == 10  # the first vowel right after it
     assert track.source[second_beat] == 76  # inside the phrase the vowel is on its beat
     between = list(track.source[second_beat - 36:second_beat])
     assert between == list(range(40, 76))  # coda, the pause between the words, the next onset: as spoken
-    sung = track.source[first_beat - lead:second_beat + 100]
+    sung = track.source[first_beat - LEAD:second_beat + 100]
     assert (sung >= 0).all() and (np.diff(sung) >= 0).all()  # no silence cut in, nothing sung backwards
     # the glide to the second note starts with its onset: the vowel arrives in tune, with no
     # second glide from the old note at the beat
@@ -85,7 +85,7 @@ def test_consonants_between_close_vowels_are_sped_up_so_the_vowel_keeps_its_shar
     events, speech, world = _two_words(1.2)  # 40 frames between the beats, 36 frames of consonants
     track = lay_out_frames(events, speech, world, singer_for("male"), 800)
     first_beat, second_beat = round(1.0 / HOP), round(1.2 / HOP)
-    vowel_from = first_beat + 10 - round(LEAD_S / HOP)  # after the "h" that runs into the note
+    vowel_from = first_beat + 10 - LEAD  # after the "h" that runs into the note
     vowel = track.source[vowel_from:second_beat]
     assert ((vowel >= 10) & (vowel < 40)).sum() >= (second_beat - vowel_from) // 2  # half, not what is left over
     assert track.source[second_beat] == 76
@@ -95,8 +95,8 @@ def test_a_breath_parts_the_words_and_releases_the_voice():
     events, speech, world = _two_words(2.0, breath=True)
     track = lay_out_frames(events, speech, world, singer_for("male"), 800)
     second_beat = round(2.0 / HOP)
-    lead = round(LEAD_S / HOP)  # the second onset sung again from just before its beat
-    assert list(track.source[second_beat - lead:second_beat + 16 - lead]) == list(range(60, 76))
-    assert track.gain[second_beat - lead - 1] == 0.0  # silence before it
-    first_sung = np.flatnonzero(track.source[: second_beat - lead] >= 0)
+    # the second onset sung again from just before its beat
+    assert list(track.source[second_beat - LEAD:second_beat + 16 - LEAD]) == list(range(60, 76))
+    assert track.gain[second_beat - LEAD - 1] == 0.0  # silence before it
+    first_sung = np.flatnonzero(track.source[: second_beat - LEAD] >= 0)
     assert track.source[first_sung[-1]] < 50  # the first word ends with its own coda, not the pause
