@@ -67,6 +67,7 @@ class SungPiece:
     median_f0_hz: float
     formants_hz: list[list[float]] = field(default_factory=list)  # per held vowel: F1, F2, F3
     sing_s: float = 0.0
+    word_shapes: list[str] = field(default_factory=list)  # per sung word (`WORD_SHAPES`), same order
 
 
 def load_lines(path: Path = LINES_FILE) -> list[dict]:
@@ -79,6 +80,26 @@ def sung_words(line) -> list[str]:
     """The words in the order they are sung, repeats included, normalised as heard text is."""
     words = line.text.split()
     return normalise(" ".join(words[s.syllable.word_index] for s in line.syllables if s.syllable.word_start))
+
+
+WORD_SHAPES = ("one syllable, first in its phrase", "one syllable, inside a phrase",
+               "several syllables, first in its phrase", "several syllables, inside a phrase")
+
+
+def word_shapes(line) -> list[str]:
+    """Per sung word (in `sung_words` order): its syllable count and whether a phrase starts on it,
+    so the report shows where the words are lost."""
+    words = line.text.split()
+    out: list[str] = []
+    first_in_phrase = True
+    for sung in line.syllables:
+        syllable = sung.syllable
+        if syllable.word_start:
+            several = not syllable.word_end
+            shape = WORD_SHAPES[2 * several + (not first_in_phrase)]
+            out += [shape] * len(normalise(words[syllable.word_index]))
+        first_in_phrase = sung.phrase_end
+    return out
 
 
 def onset_strength(audio: np.ndarray, rate: int) -> tuple[np.ndarray, np.ndarray]:
@@ -162,7 +183,7 @@ def sing_one(composer, label: str, options: dict, voice: str, seed: int, length_
     return SungPiece(label, voice, seed, draft.sung.text, align(words, normalise(dry_text)),
                      align(words, normalise(mix_text)), dry_text, mix_text, voiced, in_tune,
                      onset_errors(song.vocal.audio, SAMPLE_RATE, events, stressed), median_f0,
-                     formants(song.vocal.audio, SAMPLE_RATE, events), sing_s)
+                     formants(song.vocal.audio, SAMPLE_RATE, events), sing_s, word_shapes(draft.sung))
 
 
 def _draft(composer, label: str, options: dict, voice: str, seed: int, length_s: float):
@@ -238,6 +259,25 @@ def spread_rows(pieces: list[SungPiece], lines: int) -> list[str]:
     return rows
 
 
+def shape_rows(pieces: list[SungPiece]) -> list[str]:
+    """Words recognised on the dry vocal per word shape and voice ("x% of n" sung words); a piece
+    whose shapes do not line up with its sung words is left out of this table only."""
+    rows = []
+    for shape in WORD_SHAPES:
+        cells = []
+        for voice in ("male", "female"):
+            got = total = 0
+            for p in pieces:
+                if p.voice != voice or len(p.word_shapes) != len(p.dry.sung):
+                    continue
+                recognised = {i for i, _ in p.dry.pairs}
+                marks = [i in recognised for i, s in enumerate(p.word_shapes) if s == shape]
+                got, total = got + sum(marks), total + len(marks)
+            cells.append(f"{got / total:.1%} of {total}" if total else "—")
+        rows.append(f"| {shape} | {' | '.join(cells)} |")
+    return rows
+
+
 def formant_row(pieces: list[SungPiece]) -> str:
     medians = {}
     for voice in ("male", "female"):
@@ -264,6 +304,8 @@ def report(pieces: list[SungPiece], flagship: list[SungPiece], lines_per_set: in
         lines += [f"The same lines spoken once by the voice, not sung (its own pace and pitch): {heard:.1%} of "
                   f"{said} words recognised. That is the ceiling the voice and the "
                   "recogniser set; the gap to the sung figures is what the singing costs.", ""]
+    lines += ["Words recognised on the dry vocal by the word's shape (repeats counted each time sung):", "",
+              "| word | male | female |", "|---|---|---|", *shape_rows(pieces), ""]
     lines += ["## The flagship: `happy birthday`", "", head, *summary_rows(flagship), ""]
     whole = [p for p in flagship if p.dry.share == 1.0]
     lines.append(f"Flagship sung with every word recognised on the dry vocal: {len(whole)} of {len(flagship)} pieces.")

@@ -8,7 +8,7 @@ import pytest
 
 from composer.audio.render import SAMPLE_RATE
 from evaluation.judges import align, normalise, recogniser
-from evaluation.singing import SungPiece, seed_sets, spoken_line, spread_rows, sung_words
+from evaluation.singing import SungPiece, seed_sets, shape_rows, spoken_line, spread_rows, sung_words, word_shapes
 
 LINES = [  # (lyrics, voice, seed): short lines, not among the evaluation's
     ("hold my hand and walk with me", "male", 27),
@@ -46,6 +46,31 @@ def test_the_report_shows_each_seed_sets_share_and_the_range():
               piece("male", "one"), piece("male", "")]  # set 2: 1 of 8
     assert spread_rows(pieces, lines=2) == ["| male | 75.0% / 12.5% | 12.5%–75.0% | 100.0% / 100.0% | 100.0%–100.0% |"]
     assert spread_rows(pieces[:2], lines=2) == []  # one set: no spread to show
+
+
+def test_the_report_shows_where_words_are_lost_by_their_shape():
+    from composer.music.score import Note
+    from composer.sing.setting import SungLine, SungSyllable
+    from composer.sing.syllables import syllabify
+
+    text = "happy birthday dear Eleanor"
+    syllables = syllabify(text.split())
+    ends = {1, len(syllables) - 1}  # a breath after "happy" and at the end
+    sung = [SungSyllable(s, (Note(k, 1.0, 60, 90),), k in ends) for k, s in enumerate(syllables)]
+    line = SungLine(sung + sung, words_total=4, text=text)  # sung twice
+    shapes = word_shapes(line)
+    assert len(shapes) == len(sung_words(line)) == 8
+    first, inside = "several syllables, first in its phrase", "several syllables, inside a phrase"
+    assert shapes[:4] == [first, first, "one syllable, inside a phrase", inside]
+    assert shapes[4] == first  # the repeat starts a phrase again
+
+    words = sung_words(line)
+    heard = align(words, "happy birthday dear eleanor happy birthday dear".split())  # the last eleanor lost
+    piece = SungPiece("line", "male", 0, text, heard, heard, "", "", 0, 0, [], 0.0, word_shapes=shapes)
+    rows = shape_rows([piece])
+    assert "| several syllables, inside a phrase | 50.0% of 2 | — |" in rows
+    assert "| one syllable, inside a phrase | 100.0% of 2 | — |" in rows
+    assert "| several syllables, first in its phrase | 100.0% of 4 | — |" in rows
 
 
 SEEDS_PER_LINE = 3  # one melody per seed: a line is judged on three tunes, not on one lucky or unlucky one
