@@ -19,6 +19,8 @@ Figures per voice:
 - onsets: for syllables with primary stress, |heard onset − beat|, the heard onset being the
   strongest spectral-flux peak from 120 ms before the beat to 80 ms after, on the dry vocal;
 - median F0 and vowel formants F1–F3 (LPC on held vowels) for the male/female comparison.
+With `--spoken`, the lines are also spoken once, plainly (the ceiling) and with the vowels held as
+the singer's voice holds them, which splits what singing costs between the voice and the vocoder.
 """
 
 from __future__ import annotations
@@ -196,14 +198,20 @@ def _draft(composer, label: str, options: dict, voice: str, seed: int, length_s:
     return draft
 
 
-def spoken_line(composer, label: str, options: dict, seed: int) -> Alignment:
+def spoken_line(composer, label: str, options: dict, seed: int, held: bool = False) -> Alignment:
     """The line's words spoken once by the Joe voice at its own pace, no singing, judged like the
-    singing: what the voice and the recogniser manage before any note is sung (the ceiling)."""
+    singing: what the voice and the recogniser manage before any note is sung (the ceiling).
+    `held`: spoken as the vocalist has the voice speak it for the male singer, vowels held and
+    codas drawn out, before the vocoder sets any note; the gap to the ceiling is the voice's
+    part of what singing costs, the gap to the sung figure the vocoder's and the melody's."""
     from composer.sing.speech import get_speaker
+    from composer.sing.vocalist import HOLD_CAP_S
+    from composer.sing.vocoder import hold_lengths, layout
 
     draft = _draft(composer, label, options, "male", seed, LINE_SECONDS)
     once = draft.sung.spoken_syllables()
-    speech = get_speaker().speak(once)
+    holds = hold_lengths(layout(draft.sung, draft.score.seconds_per_quarter), len(once), HOLD_CAP_S) if held else None
+    speech = get_speaker().speak(once, holds)
     words = draft.sung.text.split()
     said = normalise(" ".join(words[s.word_index] for s in once if s.word_start))
     return align(said, normalise(recogniser().transcribe(speech.audio, speech.sample_rate)))
@@ -289,7 +297,7 @@ def formant_row(pieces: list[SungPiece]) -> str:
 
 
 def report(pieces: list[SungPiece], flagship: list[SungPiece], lines_per_set: int | None = None,
-           spoken: list[Alignment] | None = None) -> str:
+           spoken: list[Alignment] | None = None, held: list[Alignment] | None = None) -> str:
     head = ("| voice | pieces | words recognised, dry vocal | words recognised, full mix | pitch within 50 cents "
             "(SwiftF0) | stressed onsets within 40 ms | median onset error | median F0 |\n|---|---|---|---|---|---|---|---|")
     lines = ["## Lyric lines", "", head, *summary_rows(pieces), ""]
@@ -304,6 +312,13 @@ def report(pieces: list[SungPiece], flagship: list[SungPiece], lines_per_set: in
         lines += [f"The same lines spoken once by the voice, not sung (its own pace and pitch): {heard:.1%} of "
                   f"{said} words recognised. That is the ceiling the voice and the "
                   "recogniser set; the gap to the sung figures is what the singing costs.", ""]
+    if held:
+        said = sum(len(a.sung) for a in held)
+        heard = sum(a.recognised for a in held) / max(1, said)
+        lines += [f"Spoken once with the vowels held and the codas drawn out as the voice speaks them for the male "
+                  f"singer, before any note is set: {heard:.1%} of {said} words recognised. Between the ceiling and "
+                  "this lies what the held voice costs; between this and the sung figure, what the vocoder and the "
+                  "melody cost.", ""]
     lines += ["Words recognised on the dry vocal by the word's shape (repeats counted each time sung):", "",
               "| word | male | female |", "|---|---|---|", *shape_rows(pieces), ""]
     lines += ["## The flagship: `happy birthday`", "", head, *summary_rows(flagship), ""]
@@ -328,7 +343,8 @@ def main(argv: list[str] | None = None) -> None:
                         help="sing every line this many times, each time a different tune (seed sets 300, 400, …)")
     parser.add_argument("--voice", choices=("male", "female"), action="append", help="default: both")
     parser.add_argument("--report", type=Path, help="also write the Markdown report (with every line) here")
-    parser.add_argument("--spoken", action="store_true", help="also judge every line spoken once, not sung")
+    parser.add_argument("--spoken", action="store_true",
+                        help="also judge every line spoken once, not sung: plainly, and with its vowels held")
     args = parser.parse_args(argv)
     lines = load_lines(args.lines_file)
     if args.lines is not None:
@@ -346,12 +362,13 @@ def main(argv: list[str] | None = None) -> None:
             flagship.append(sing_one(composer, FLAGSHIP, {"prompt": FLAGSHIP}, voice, seed, 30.0))
             print(f"{voice}: {flagship[-1].dry.share:.0%} dry | flagship seed {seed}: {flagship[-1].dry_text}", flush=True)
     first_set = seed_sets(1)[0]
-    spoken = [spoken_line(composer, label, options, seed) for label, options, seed in line_requests(lines, first_set)] \
-        if args.spoken else []
+    requests = line_requests(lines, first_set) if args.spoken else []
+    spoken = [spoken_line(composer, label, options, seed) for label, options, seed in requests]
+    held = [spoken_line(composer, label, options, seed, held=True) for label, options, seed in requests]
     command = " ".join(["python -m evaluation.singing", *(argv if argv is not None else sys.argv[1:])])
     text = (f"# Singing judged from outside\n\nWritten by `{command}` on {time.strftime('%Y-%m-%d')}, "
             f"{platform.machine()} with {os.cpu_count()} cores. Method: evaluation/singing.py.\n\n"
-            + report(pieces, flagship, len(lines), spoken))
+            + report(pieces, flagship, len(lines), spoken, held))
     print(text)
     if args.report:
         args.report.write_text(text, encoding="utf-8")
