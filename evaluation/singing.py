@@ -198,23 +198,27 @@ def _draft(composer, label: str, options: dict, voice: str, seed: int, length_s:
     return draft
 
 
-def spoken_line(composer, label: str, options: dict, seed: int, held: bool = False) -> Alignment:
-    """The line's words spoken once by the Joe voice at its own pace, no singing, judged like the
-    singing: what the voice and the recogniser manage before any note is sung (the ceiling).
-    `held`: spoken as the vocalist has the voice speak it for the male singer, vowels held and
-    codas drawn out, before the vocoder sets any note; the gap to the ceiling is the voice's
-    part of what singing costs, the gap to the sung figure the vocoder's and the melody's."""
+def spoken_line(composer, label: str, options: dict, seed: int) -> tuple[Alignment, Alignment]:
+    """The line's words spoken once by the Joe voice, no singing, judged like the singing: at its
+    own pace (what the voice and the recogniser manage before any note is sung, the ceiling), and
+    held the way the vocalist has the voice speak it for the male singer, vowels held and codas
+    drawn out, before the vocoder sets any note. The gap between the two is the voice's part of
+    what singing costs; the gap from the held speech to the sung figure, the vocoder's and the
+    melody's."""
     from composer.sing.speech import get_speaker
     from composer.sing.vocalist import HOLD_CAP_S
     from composer.sing.vocoder import hold_lengths, layout
 
     draft = _draft(composer, label, options, "male", seed, LINE_SECONDS)
     once = draft.sung.spoken_syllables()
-    holds = hold_lengths(layout(draft.sung, draft.score.seconds_per_quarter), len(once), HOLD_CAP_S) if held else None
-    speech = get_speaker().speak(once, holds)
+    holds = hold_lengths(layout(draft.sung, draft.score.seconds_per_quarter), len(once), HOLD_CAP_S)
     words = draft.sung.text.split()
     said = normalise(" ".join(words[s.word_index] for s in once if s.word_start))
-    return align(said, normalise(recogniser().transcribe(speech.audio, speech.sample_rate)))
+    judged = []
+    for vowel_s in (None, holds):
+        speech = get_speaker().speak(once, vowel_s)
+        judged.append(align(said, normalise(recogniser().transcribe(speech.audio, speech.sample_rate))))
+    return judged[0], judged[1]
 
 
 def seed_sets(count: int) -> list[int]:
@@ -267,20 +271,29 @@ def spread_rows(pieces: list[SungPiece], lines: int) -> list[str]:
     return rows
 
 
+def _heard(alignments: list[Alignment]) -> tuple[float, int]:
+    """(share of the words recognised, words said) over lines spoken once."""
+    said = sum(len(a.sung) for a in alignments)
+    return sum(a.recognised for a in alignments) / max(1, said), said
+
+
 def shape_rows(pieces: list[SungPiece]) -> list[str]:
     """Words recognised on the dry vocal per word shape and voice ("x% of n" sung words); a piece
     whose shapes do not line up with its sung words is left out of this table only."""
+    counts: dict[tuple[str, str], list[int]] = {}
+    for p in pieces:
+        if len(p.word_shapes) != len(p.dry.sung):
+            continue
+        recognised = {i for i, _ in p.dry.pairs}
+        for i, shape in enumerate(p.word_shapes):
+            tally = counts.setdefault((shape, p.voice), [0, 0])
+            tally[0] += i in recognised
+            tally[1] += 1
     rows = []
     for shape in WORD_SHAPES:
         cells = []
         for voice in ("male", "female"):
-            got = total = 0
-            for p in pieces:
-                if p.voice != voice or len(p.word_shapes) != len(p.dry.sung):
-                    continue
-                recognised = {i for i, _ in p.dry.pairs}
-                marks = [i in recognised for i, s in enumerate(p.word_shapes) if s == shape]
-                got, total = got + sum(marks), total + len(marks)
+            got, total = counts.get((shape, voice), (0, 0))
             cells.append(f"{got / total:.1%} of {total}" if total else "—")
         rows.append(f"| {shape} | {' | '.join(cells)} |")
     return rows
@@ -307,14 +320,12 @@ def report(pieces: list[SungPiece], flagship: list[SungPiece], lines_per_set: in
                   "| voice | dry vocal, per set | range | full mix, per set | range |", "|---|---|---|---|---|",
                   *spread, ""]
     if spoken:
-        said = sum(len(a.sung) for a in spoken)
-        heard = sum(a.recognised for a in spoken) / max(1, said)
+        heard, said = _heard(spoken)
         lines += [f"The same lines spoken once by the voice, not sung (its own pace and pitch): {heard:.1%} of "
                   f"{said} words recognised. That is the ceiling the voice and the "
                   "recogniser set; the gap to the sung figures is what the singing costs.", ""]
     if held:
-        said = sum(len(a.sung) for a in held)
-        heard = sum(a.recognised for a in held) / max(1, said)
+        heard, said = _heard(held)
         lines += [f"Spoken once with the vowels held and the codas drawn out as the voice speaks them for the male "
                   f"singer, before any note is set: {heard:.1%} of {said} words recognised. Between the ceiling and "
                   "this lies what the held voice costs; between this and the sung figure, what the vocoder and the "
@@ -362,9 +373,9 @@ def main(argv: list[str] | None = None) -> None:
             flagship.append(sing_one(composer, FLAGSHIP, {"prompt": FLAGSHIP}, voice, seed, 30.0))
             print(f"{voice}: {flagship[-1].dry.share:.0%} dry | flagship seed {seed}: {flagship[-1].dry_text}", flush=True)
     first_set = seed_sets(1)[0]
-    requests = line_requests(lines, first_set) if args.spoken else []
-    spoken = [spoken_line(composer, label, options, seed) for label, options, seed in requests]
-    held = [spoken_line(composer, label, options, seed, held=True) for label, options, seed in requests]
+    judged = [spoken_line(composer, label, options, seed) for label, options, seed in line_requests(lines, first_set)] \
+        if args.spoken else []
+    spoken, held = [plain for plain, _ in judged], [held for _, held in judged]
     command = " ".join(["python -m evaluation.singing", *(argv if argv is not None else sys.argv[1:])])
     text = (f"# Singing judged from outside\n\nWritten by `{command}` on {time.strftime('%Y-%m-%d')}, "
             f"{platform.machine()} with {os.cpu_count()} cores. Method: evaluation/singing.py.\n\n"
