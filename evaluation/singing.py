@@ -4,6 +4,7 @@ outside (evaluation/judges.py): a speech recogniser for the words, SwiftF0 for t
     python -m evaluation.singing                    # 32 lines × both voices + the flagship, Markdown
     python -m evaluation.singing --lines 4 --seeds 1 --report /tmp/sung.md
     python -m evaluation.singing --lines-file evaluation/data/sung_lines_holdout.jsonl --seeds 0 --line-seeds 3 --spoken
+    python -m evaluation.singing --line-seeds 5 --seeds 0 --pieces /tmp/after.jsonl   # for evaluation.singing_pairs
 
 Lines come from evaluation/data/sung_lines.jsonl: half written out (`--lyrics`), half taken from a
 prompt (what Muse cleans out of the prompt is what gets sung). That set was used while the voice
@@ -356,6 +357,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--report", type=Path, help="also write the Markdown report (with every line) here")
     parser.add_argument("--spoken", action="store_true",
                         help="also judge every line spoken once, not sung: plainly, and with its vowels held")
+    parser.add_argument("--pieces", type=Path,
+                        help="also write each judged piece here (JSON lines) for `python -m evaluation.singing_pairs`")
     args = parser.parse_args(argv)
     lines = load_lines(args.lines_file)
     if args.lines is not None:
@@ -383,6 +386,10 @@ def main(argv: list[str] | None = None) -> None:
     print(text)
     if args.report:
         args.report.write_text(text, encoding="utf-8")
+    if args.pieces:
+        from evaluation.singing_pairs import write_pieces
+
+        write_pieces(pieces + flagship, args.pieces)
 
 
 if __name__ == "__main__":
