@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> None:
     for path in (args.before, args.after):
         try:
             runs.append(read_pieces(path))
-        except (OSError, ValueError, KeyError) as exc:  # JSONDecodeError is a ValueError
+        except (OSError, ValueError, KeyError, TypeError) as exc:  # JSONDecodeError is a ValueError
             raise SystemExit(f"cannot read {path}: not a file written by `evaluation.singing --pieces` ({exc})") from None
     try:
         rows = compare(*runs)

@@ -49,5 +49,8 @@ def test_runs_over_other_pieces_are_refused_with_the_reason(tmp_path, capsys):
     broken.write_text('{"voice": "male"\n', encoding="utf-8")
     with pytest.raises(SystemExit, match="cannot read .*broken.jsonl: not a file written by"):
         main([str(before), str(broken)])
+    broken.write_text('["male", "line", 0]\n', encoding="utf-8")  # JSON, but not a piece
+    with pytest.raises(SystemExit, match="cannot read .*broken.jsonl"):
+        main([str(before), str(broken)])
     with pytest.raises(SystemExit, match="cannot read .*missing.jsonl"):
         main([str(tmp_path / "missing.jsonl"), str(before)])
