@@ -30,8 +30,8 @@ def measure(voice: str, length_s: float = 30.0) -> dict[str, float]:
     from composer.audio.render import render_buses
     from composer.sing.mixdown import mix_song
     from composer.sing.singers import singer_for
-    from composer.sing.vocalist import HOLD_CAP_S, get_vocalist
-    from composer.sing.vocoder import analyse, hold_lengths, layout, sing_events
+    from composer.sing.vocalist import get_vocalist, voice_holds
+    from composer.sing.vocoder import analyse, layout, sing_events
     from composer.understanding.understand import understand
 
     composer = Composer()
@@ -56,7 +56,7 @@ def measure(voice: str, length_s: float = 30.0) -> dict[str, float]:
             # the vocal stages on their own
             distinct = line.spoken_syllables()
             events = layout(line, score.seconds_per_quarter)
-            holds = hold_lengths(events, len(distinct), HOLD_CAP_S)
+            holds = voice_holds(distinct, events)
             speech = _timed(run, "speak, vowels held (piper, 2 passes)", vocalist.speaker.speak, distinct, holds)
             world = _timed(run, "analyse (WORLD)", analyse, speech)
             _timed(run, "sing (WORLD synthesis)", sing_events, events, speech, world, singer_for(voice),

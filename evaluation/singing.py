@@ -207,12 +207,12 @@ def spoken_line(composer, label: str, options: dict, seed: int) -> tuple[Alignme
     what singing costs; the gap from the held speech to the sung figure, the vocoder's and the
     melody's."""
     from composer.sing.speech import get_speaker
-    from composer.sing.vocalist import HOLD_CAP_S
-    from composer.sing.vocoder import hold_lengths, layout
+    from composer.sing.vocalist import voice_holds
+    from composer.sing.vocoder import layout
 
     draft = _draft(composer, label, options, "male", seed, LINE_SECONDS)
     once = draft.sung.spoken_syllables()
-    holds = hold_lengths(layout(draft.sung, draft.score.seconds_per_quarter), len(once), HOLD_CAP_S)
+    holds = voice_holds(once, layout(draft.sung, draft.score.seconds_per_quarter))
     words = draft.sung.text.split()
     said = normalise(" ".join(words[s.word_index] for s in once if s.word_start))
     judged = []

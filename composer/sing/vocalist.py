@@ -17,11 +17,18 @@ from composer.music.score import Score
 from composer.sing.setting import SungLine
 from composer.sing.singers import singer_for
 from composer.sing.speech import Speaker, get_speaker
+from composer.sing.syllables import Syllable
 from composer.sing.vocoder import Event, analyse, hold_lengths, layout, sing_events
 from composer.singleton import ProcessSingleton
 
 TARGET_RMS = 0.1  # while singing; the mix sets the final level
 HOLD_CAP_S = 0.25  # the voice holds a vowel up to this long; the vocoder slows it beyond
+
+
+def voice_holds(syllables: list[Syllable], events: list[Event]) -> list[float]:
+    """How long the voice holds each spoken syllable's vowel when it sings these events: the one
+    rule the vocalist, the spoken-held evaluation and `bench sing` share."""
+    return hold_lengths(events, len(syllables), HOLD_CAP_S)
 
 
 @dataclass
@@ -42,7 +49,7 @@ class Vocalist:
         distinct = line.spoken_syllables()
         events = layout(line, score.seconds_per_quarter)
         with self._lock:
-            speech = self.speaker.speak(distinct, hold_lengths(events, len(distinct), HOLD_CAP_S))
+            speech = self.speaker.speak(distinct, voice_holds(distinct, events))
         world = analyse(speech)
         audio = sing_events(events, speech, world, singer_for(voice), length_s)
         audio = resample_poly(audio, SAMPLE_RATE, speech.sample_rate).astype(np.float32)
