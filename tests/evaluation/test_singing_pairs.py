@@ -37,7 +37,7 @@ def test_a_clear_majority_of_better_pieces_passes_the_sign_test(tmp_path):
     assert row == "| male | 12 | 25.0% | 47.9% | 11 / 0 / 1 | 11 / 0 | 0.001 |"
 
 
-def test_runs_over_other_pieces_are_refused_with_the_reason(tmp_path, capsys):
+def test_runs_over_other_pieces_are_refused_with_the_reason(tmp_path):
     before = _run(tmp_path, "before", ["one", "two"])
     with pytest.raises(NotPaired, match="1 pieces are in one run only"):
         compare(read_pieces(before), read_pieces(_run(tmp_path, "short", ["one"])))
